@@ -1,0 +1,4 @@
+export * from './errors/errors.js';
+export * from './canonical/canonical-json.js';
+export * from './canonical/digest.js';
+export * from './release/manifest.js';

@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+import type { CliContext, RegisterCommand } from './context.js';
+import { registerVersion } from './version.js';
+
+/** One module per noun; each adds its own subcommands. Order is the order in `sluice --help`. */
+const nouns: RegisterCommand[] = [registerVersion];
+
+export function registerCommands(program: Command, ctx: CliContext): void {
+  for (const register of nouns) register(program, ctx);
+}
