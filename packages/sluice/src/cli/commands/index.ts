@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from './context.js';
+import { registerRelease } from './release/index.js';
 import { registerVersion } from './version.js';
 
 /** One module per noun; each adds its own subcommands. Order is the order in `sluice --help`. */
-const nouns: RegisterCommand[] = [registerVersion];
+const nouns: RegisterCommand[] = [registerRelease, registerVersion];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of nouns) register(program, ctx);

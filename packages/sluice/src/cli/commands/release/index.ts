@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import type { CliContext, RegisterCommand } from '../context.js';
+
+/**
+ * `sluice release <verb>`: each verb lives in its own module beside this one and adds itself
+ * to the `release` command here.
+ */
+const verbs: Array<(release: Command, ctx: CliContext) => void> = [];
+
+export const registerRelease: RegisterCommand = (program, ctx) => {
+  const release = program
+    .command('release')
+    .description('build, sign, verify, inspect, diff, push and pull agent releases');
+  for (const register of verbs) register(release, ctx);
+};
