@@ -1,0 +1,1 @@
+export { MemoryAffinityStore, cyrb53, type MemoryAffinityOptions } from './memory.js';

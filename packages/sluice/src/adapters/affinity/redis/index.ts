@@ -1,0 +1,1 @@
+export { RedisAffinityStore, type RedisAffinityOptions } from './redis.js';
