@@ -4,3 +4,4 @@ export * from './canonical/digest.js';
 export * from './release/manifest.js';
 export * from './routing/config.js';
 export * from './signing/dsse.js';
+export * from './assignment/index.js';
