@@ -1,0 +1,3 @@
+export * from './spec.js';
+export * from './histogram.js';
+export * from './samples.js';
