@@ -8,3 +8,4 @@ export * from './release/tree.js';
 export * from './routing/config.js';
 export * from './signing/dsse.js';
 export * from './assignment/index.js';
+export * from './analysis/index.js';
