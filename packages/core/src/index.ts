@@ -9,3 +9,5 @@ export * from './routing/config.js';
 export * from './signing/dsse.js';
 export * from './assignment/index.js';
 export * from './analysis/index.js';
+
+export * from \x27./rollout/index.js\x27;
