@@ -9,5 +9,4 @@ export * from './routing/config.js';
 export * from './signing/dsse.js';
 export * from './assignment/index.js';
 export * from './analysis/index.js';
-
-export * from \x27./rollout/index.js\x27;
+export * from './rollout/index.js';
