@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from '../context.js';
+import { registerTransfer } from './transfer.js';
 
 /**
  * `sluice release <verb>`: each verb lives in its own module beside this one and adds itself
  * to the `release` command here.
  */
-const verbs: Array<(release: Command, ctx: CliContext) => void> = [];
+const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerTransfer];
 
 export const registerRelease: RegisterCommand = (program, ctx) => {
   const release = program

@@ -1,0 +1,219 @@
+/**
+ * Push and pull: copy one release, with its signatures, from one Registry to another.
+ *
+ * A copy has two phases. `fetchRelease` reads everything the destination lacks from the source
+ * and checks every byte against its digest; only then does `writeRelease` write, blobs first and
+ * manifests last, so a failed pull never leaves a half-copied release in the store (and a
+ * release is never visible by its tag before all its blobs are there). Manifests are copied as
+ * their exact bytes, so the image manifest digest is the same on both sides, and so is the
+ * release digest (the config blob's digest).
+ */
+import { conflict, failed, invalid, isDigest, RELEASE_MEDIA_TYPE, type Digest } from '@sluice/core';
+import type { Descriptor, ManifestWithBytes, Registry } from '../adapters/registry/registry.js';
+import { AGENT_ANNOTATION, releaseTag, TITLE_ANNOTATION, VERSION_ANNOTATION } from './store.js';
+
+export interface TransferEvent {
+  /** `exists`: the destination already has it; `fetched`: read and verified; `stored`: written. */
+  step: 'exists' | 'fetched' | 'stored';
+  what: 'blob' | 'config' | 'manifest' | 'signature';
+  digest: Digest;
+  size: number;
+  /** `prompt/system` for a component layer, when the manifest names it. */
+  title?: string;
+}
+
+export interface TransferOptions {
+  onProgress?: (event: TransferEvent) => void;
+}
+
+interface ImageManifestJson {
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+interface FetchedManifest {
+  manifest: ManifestWithBytes;
+  /** Blobs to write (the destination lacks them), verified, config and layers alike. */
+  blobs: Array<{ descriptor: Descriptor; bytes: Uint8Array }>;
+}
+
+/** A release read from a source and verified, ready to be written somewhere. */
+export interface ReleaseBundle extends FetchedManifest {
+  agent: string;
+  version: string;
+  releaseDigest: Digest;
+  /** Signatures and any other artifacts whose subject is the release's image manifest. */
+  referrers: FetchedManifest[];
+  /** Blobs the destination already had (not fetched). */
+  present: number;
+}
+
+export interface TransferResult {
+  agent: string;
+  version: string;
+  ref: string;
+  releaseDigest: Digest;
+  imageManifest: Descriptor;
+  /** The tag written at the destination. */
+  tag: string;
+  blobs: { copied: number; present: number; bytes: number };
+  signatures: Digest[];
+}
+
+/** Copy a release (by tag or image-manifest digest at the source) and its referrers. */
+export async function copyRelease(from: Registry, to: Registry, reference: string, options: TransferOptions & { tag?: string } = {}): Promise<TransferResult> {
+  const bundle = await fetchRelease(from, reference, { ...options, destination: to });
+  return writeRelease(to, bundle, options);
+}
+
+/**
+ * Read a release and its referrers from `from`, verifying every blob. With `destination`, blobs
+ * it already holds are not fetched.
+ */
+export async function fetchRelease(from: Registry, reference: string, options: TransferOptions & { destination?: Registry } = {}): Promise<ReleaseBundle> {
+  const emit = options.onProgress ?? (() => undefined);
+  const manifest = await from.getManifest(reference);
+  const json = parseManifest(manifest.bytes, `${from.location} ${reference}`);
+  const isRelease = json.artifactType === RELEASE_MEDIA_TYPE || json.config?.mediaType === RELEASE_MEDIA_TYPE;
+  if (!isRelease || !json.config || !isDigest(json.config.digest)) {
+    throw invalid(`${from.location} ${reference} is not a Sluice release`, [
+      { where: `${from.location}/${reference}`, message: `artifactType is ${JSON.stringify(json.artifactType ?? json.config?.mediaType ?? null)}, expected ${RELEASE_MEDIA_TYPE}` },
+    ]);
+  }
+  // The config is the release manifest: always read it (it names the agent and version).
+  const configBytes = await from.getBlob(json.config.digest);
+  emit({ step: 'fetched', what: 'config', digest: json.config.digest, size: configBytes.byteLength });
+  const release = parseJson(configBytes, `release manifest ${json.config.digest}`) as { agent?: unknown; version?: unknown };
+  const agent = json.annotations?.[AGENT_ANNOTATION] ?? release.agent;
+  const version = json.annotations?.[VERSION_ANNOTATION] ?? release.version;
+  if (typeof agent !== 'string' || typeof version !== 'string' || agent !== release.agent || version !== release.version) {
+    throw failed(`${from.location} ${reference}: the image manifest and the release manifest disagree on agent and version`);
+  }
+
+  let present = 0;
+  const fetchBlobs = async (descriptors: Descriptor[], what: TransferEvent['what']) => {
+    const out: FetchedManifest['blobs'] = [];
+    const seen = new Set<string>();
+    for (const d of descriptors) {
+      if (seen.has(d.digest)) continue;
+      seen.add(d.digest);
+      const title = d.annotations?.[TITLE_ANNOTATION];
+      const base = { what, digest: d.digest, size: d.size, ...(title ? { title } : {}) };
+      if (options.destination && (await options.destination.hasBlob(d.digest))) {
+        present++;
+        emit({ step: 'exists', ...base });
+        continue;
+      }
+      const bytes = await from.getBlob(d.digest);
+      if (bytes.byteLength !== d.size) throw failed(`blob ${d.digest} from ${from.location} has ${bytes.byteLength} bytes, the manifest says ${d.size}`);
+      emit({ step: 'fetched', ...base });
+      out.push({ descriptor: d, bytes });
+    }
+    return out;
+  };
+
+  const blobs = await fetchBlobs(json.layers ?? [], 'blob');
+  if (!options.destination || !(await options.destination.hasBlob(json.config.digest))) {
+    blobs.push({ descriptor: json.config, bytes: configBytes });
+  } else {
+    present++;
+    emit({ step: 'exists', what: 'config', digest: json.config.digest, size: json.config.size });
+  }
+
+  const referrers: FetchedManifest[] = [];
+  for (const d of await from.referrers(manifest.descriptor.digest)) {
+    const ref = await from.getManifest(d.digest);
+    const refJson = parseManifest(ref.bytes, `${from.location} referrer ${d.digest}`);
+    if (refJson.subject?.digest !== manifest.descriptor.digest) continue;
+    const what = d.artifactType === 'application/vnd.dsse.envelope.v1+json' ? 'signature' : 'blob';
+    const refBlobs = await fetchBlobs([...(refJson.config ? [refJson.config] : []), ...(refJson.layers ?? [])], what);
+    emit({ step: 'fetched', what: 'signature', digest: d.digest, size: ref.bytes.byteLength });
+    referrers.push({ manifest: ref, blobs: refBlobs });
+  }
+
+  return { agent, version, releaseDigest: json.config.digest, manifest, blobs, referrers, present };
+}
+
+/**
+ * Write a fetched release: its blobs, then the image manifest under `tag` (default
+ * `<agent>-<version>`, the local store's naming), then its referrers.
+ */
+export async function writeRelease(to: Registry, bundle: ReleaseBundle, options: TransferOptions & { tag?: string } = {}): Promise<TransferResult> {
+  const emit = options.onProgress ?? (() => undefined);
+  const tag = options.tag ?? releaseTag(bundle.agent, bundle.version);
+  await refuseToReplace(to, tag, bundle);
+
+  let bytes = 0;
+  let copied = 0;
+  const writeBlobs = async (blobs: FetchedManifest['blobs'], what: TransferEvent['what']) => {
+    for (const { descriptor, bytes: b } of blobs) {
+      await to.putBlob(b, descriptor.mediaType);
+      copied++;
+      bytes += b.byteLength;
+      const title = descriptor.annotations?.[TITLE_ANNOTATION];
+      emit({ step: 'stored', what: descriptor.digest === bundle.releaseDigest ? 'config' : what, digest: descriptor.digest, size: b.byteLength, ...(title ? { title } : {}) });
+    }
+  };
+
+  await writeBlobs(bundle.blobs, 'blob');
+  const m = bundle.manifest;
+  const imageManifest = await to.putManifest(m.bytes, m.descriptor.mediaType, tag);
+  if (imageManifest.digest !== m.descriptor.digest) {
+    throw failed(`${to.location} stored the image manifest as ${imageManifest.digest}, not ${m.descriptor.digest}`);
+  }
+  emit({ step: 'stored', what: 'manifest', digest: imageManifest.digest, size: imageManifest.size });
+
+  const signatures: Digest[] = [];
+  for (const r of bundle.referrers) {
+    await writeBlobs(r.blobs, 'signature');
+    const d = await to.putManifest(r.manifest.bytes, r.manifest.descriptor.mediaType);
+    emit({ step: 'stored', what: 'signature', digest: d.digest, size: d.size });
+    signatures.push(d.digest);
+  }
+
+  return {
+    agent: bundle.agent,
+    version: bundle.version,
+    ref: `${bundle.agent}@${bundle.version}`,
+    releaseDigest: bundle.releaseDigest,
+    imageManifest: { mediaType: m.descriptor.mediaType, digest: imageManifest.digest, size: imageManifest.size },
+    tag,
+    blobs: { copied, present: bundle.present, bytes },
+    signatures,
+  };
+}
+
+/** Releases are immutable: a tag that names a different release is not moved silently. */
+async function refuseToReplace(to: Registry, tag: string, bundle: ReleaseBundle): Promise<void> {
+  let existing: ManifestWithBytes;
+  try {
+    existing = await to.getManifest(tag);
+  } catch (err) {
+    if ((err as { kind?: string }).kind === 'not-found') return;
+    throw err;
+  }
+  if (existing.descriptor.digest === bundle.manifest.descriptor.digest) return;
+  const json = parseManifest(existing.bytes, `${to.location} ${tag}`);
+  if (json.config?.digest === bundle.releaseDigest) return;
+  throw conflict(`${to.location} already has ${tag} as a different release (${json.config?.digest ?? existing.descriptor.digest}); releases are immutable`, [
+    { where: `${to.location}:${tag}`, message: `holds ${existing.descriptor.digest}, not ${bundle.manifest.descriptor.digest}` },
+  ]);
+}
+
+function parseManifest(bytes: Uint8Array, where: string): ImageManifestJson {
+  const json = parseJson(bytes, where);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw failed(`${where} is not a JSON manifest`);
+  return json as ImageManifestJson;
+}
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw failed(`${what} is not valid JSON`);
+  }
+}
