@@ -8,5 +8,6 @@ export * from './release/tree.js';
 export * from './routing/config.js';
 export * from './signing/dsse.js';
 export * from './assignment/index.js';
+export * from './diff/index.js';
 export * from './analysis/index.js';
 export * from './rollout/index.js';

@@ -33,6 +33,16 @@ export interface UnitKeySource {
   bodyPath?: string;
 }
 
+/**
+ * How gateways read a rollout (docs/gateway.md):
+ * - `canary`: a new unit goes to the candidate iff its bucket < weight × 100; its first
+ *   assignment is remembered for `affinityTtlSeconds` of idleness.
+ * - `intent`: per request; listed intents go to the candidate, everything else to the baseline.
+ * - `shadow`: `weight` percent of units are mirrored to the candidate; its response is dropped.
+ * - `blue-green`: publish the rollout at weight 0 first (sessions are recorded on the baseline),
+ *   then switch to weight 100: new sessions go to the candidate, recorded ones stay until their
+ *   upstream answers `sluice-boundary: safe`, then migrate.
+ */
 export interface RolloutRoute {
   id: string;
   strategy: Strategy;
@@ -41,6 +51,11 @@ export interface RolloutRoute {
   weight: number;
   /** strategy `intent`: requests whose intent is listed go to the candidate. */
   intents?: string[];
+  /**
+   * strategy `intent`: dotted JSON body path read when the request has no `sluice-intent` header,
+   * e.g. `metadata.intent` (the gateway buffers the body, up to a cap, only when this is set).
+   */
+  intentBodyPath?: string;
   /** Rolled back: every new unit goes to the baseline; `hard` also cuts in-flight canary units over. */
   rolledBack?: { mode: 'drain' | 'hard' };
   candidate: RoutedRelease;
