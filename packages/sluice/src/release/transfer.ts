@@ -10,7 +10,7 @@
  */
 import { conflict, failed, invalid, isDigest, RELEASE_MEDIA_TYPE, type Digest } from '@sluice/core';
 import type { Descriptor, ManifestWithBytes, Registry } from '../adapters/registry/registry.js';
-import { AGENT_ANNOTATION, releaseTag, TITLE_ANNOTATION, VERSION_ANNOTATION } from './store.js';
+import { AGENT_ANNOTATION, releaseTag, SIGNATURE_ARTIFACT_TYPE, TITLE_ANNOTATION, VERSION_ANNOTATION } from './store.js';
 
 export interface TransferEvent {
   /** `exists`: the destination already has it; `fetched`: read and verified; `stored`: written. */
@@ -38,7 +38,7 @@ interface ImageManifestJson {
 interface FetchedManifest {
   manifest: ManifestWithBytes;
   /** Blobs to write (the destination lacks them), verified, config and layers alike. */
-  blobs: Array<{ descriptor: Descriptor; bytes: Uint8Array }>;
+  blobs: Array<{ descriptor: Descriptor; bytes: Uint8Array; title?: string }>;
 }
 
 /** A release read from a source and verified, ready to be written somewhere. */
@@ -61,6 +61,7 @@ export interface TransferResult {
   /** The tag written at the destination. */
   tag: string;
   blobs: { copied: number; present: number; bytes: number };
+  /** Signature manifests copied (other referrers travel too, but are not listed here). */
   signatures: Digest[];
 }
 
@@ -95,13 +96,13 @@ export async function fetchRelease(from: Registry, reference: string, options: T
   }
 
   let present = 0;
-  const fetchBlobs = async (descriptors: Descriptor[], what: TransferEvent['what']) => {
+  const fetchBlobs = async (descriptors: Descriptor[], what: TransferEvent['what'], label?: (d: Descriptor) => string) => {
     const out: FetchedManifest['blobs'] = [];
     const seen = new Set<string>();
     for (const d of descriptors) {
       if (seen.has(d.digest)) continue;
       seen.add(d.digest);
-      const title = d.annotations?.[TITLE_ANNOTATION];
+      const title = label?.(d) ?? d.annotations?.[TITLE_ANNOTATION];
       const base = { what, digest: d.digest, size: d.size, ...(title ? { title } : {}) };
       if (options.destination && (await options.destination.hasBlob(d.digest))) {
         present++;
@@ -111,7 +112,7 @@ export async function fetchRelease(from: Registry, reference: string, options: T
       const bytes = await from.getBlob(d.digest);
       if (bytes.byteLength !== d.size) throw failed(`blob ${d.digest} from ${from.location} has ${bytes.byteLength} bytes, the manifest says ${d.size}`);
       emit({ step: 'fetched', ...base });
-      out.push({ descriptor: d, bytes });
+      out.push({ descriptor: d, bytes, ...(title ? { title } : {}) });
     }
     return out;
   };
@@ -129,9 +130,10 @@ export async function fetchRelease(from: Registry, reference: string, options: T
     const ref = await from.getManifest(d.digest);
     const refJson = parseManifest(ref.bytes, `${from.location} referrer ${d.digest}`);
     if (refJson.subject?.digest !== manifest.descriptor.digest) continue;
-    const what = d.artifactType === 'application/vnd.dsse.envelope.v1+json' ? 'signature' : 'blob';
-    const refBlobs = await fetchBlobs([...(refJson.config ? [refJson.config] : []), ...(refJson.layers ?? [])], what);
-    emit({ step: 'fetched', what: 'signature', digest: d.digest, size: ref.bytes.byteLength });
+    const isSignature = d.artifactType === SIGNATURE_ARTIFACT_TYPE;
+    const label = (b: Descriptor) => `${isSignature ? 'signature' : 'referrer'} ${b === refJson.config ? 'config' : 'layer'}`;
+    const refBlobs = await fetchBlobs([...(refJson.config ? [refJson.config] : []), ...(refJson.layers ?? [])], 'blob', label);
+    emit({ step: 'fetched', what: isSignature ? 'signature' : 'manifest', digest: d.digest, size: ref.bytes.byteLength });
     referrers.push({ manifest: ref, blobs: refBlobs });
   }
 
@@ -149,17 +151,16 @@ export async function writeRelease(to: Registry, bundle: ReleaseBundle, options:
 
   let bytes = 0;
   let copied = 0;
-  const writeBlobs = async (blobs: FetchedManifest['blobs'], what: TransferEvent['what']) => {
-    for (const { descriptor, bytes: b } of blobs) {
+  const writeBlobs = async (blobs: FetchedManifest['blobs']) => {
+    for (const { descriptor, bytes: b, title } of blobs) {
       await to.putBlob(b, descriptor.mediaType);
       copied++;
       bytes += b.byteLength;
-      const title = descriptor.annotations?.[TITLE_ANNOTATION];
-      emit({ step: 'stored', what: descriptor.digest === bundle.releaseDigest ? 'config' : what, digest: descriptor.digest, size: b.byteLength, ...(title ? { title } : {}) });
+      emit({ step: 'stored', what: descriptor.digest === bundle.releaseDigest ? 'config' : 'blob', digest: descriptor.digest, size: b.byteLength, ...(title ? { title } : {}) });
     }
   };
 
-  await writeBlobs(bundle.blobs, 'blob');
+  await writeBlobs(bundle.blobs);
   const m = bundle.manifest;
   const imageManifest = await to.putManifest(m.bytes, m.descriptor.mediaType, tag);
   if (imageManifest.digest !== m.descriptor.digest) {
@@ -169,10 +170,11 @@ export async function writeRelease(to: Registry, bundle: ReleaseBundle, options:
 
   const signatures: Digest[] = [];
   for (const r of bundle.referrers) {
-    await writeBlobs(r.blobs, 'signature');
+    await writeBlobs(r.blobs);
     const d = await to.putManifest(r.manifest.bytes, r.manifest.descriptor.mediaType);
-    emit({ step: 'stored', what: 'signature', digest: d.digest, size: d.size });
-    signatures.push(d.digest);
+    const isSignature = r.manifest.descriptor.artifactType === SIGNATURE_ARTIFACT_TYPE;
+    emit({ step: 'stored', what: isSignature ? 'signature' : 'manifest', digest: d.digest, size: d.size });
+    if (isSignature) signatures.push(d.digest);
   }
 
   return {
