@@ -1,0 +1,5 @@
+import type { Migration } from '../../adapters/store/migrations.js';
+import { m0001 } from './0001_control_state.js';
+
+/** Every migration, in order. Add new ones at the end; never edit one that has shipped. */
+export const MIGRATIONS: Migration[] = [m0001];
