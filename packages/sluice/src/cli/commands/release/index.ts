@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from '../context.js';
+import { registerBuild } from './build.js';
+import { registerSign } from './sign.js';
+import { registerVerify } from './verify.js';
 import { registerTransfer } from './transfer.js';
 
 /**
  * `sluice release <verb>`: each verb lives in its own module beside this one and adds itself
  * to the `release` command here.
  */
-const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerTransfer];
+const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerBuild, registerSign, registerVerify, registerTransfer];
 
 export const registerRelease: RegisterCommand = (program, ctx) => {
   const release = program
