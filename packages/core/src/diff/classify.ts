@@ -68,7 +68,7 @@ function summarize(d: Omit<ReleaseDiff, 'classification'>, concern: Concern): st
     case 'prompt':
       return `prompts changed: ${d.prompts.map((p) => `${p.name} (${p.change}, +${p.linesAdded} −${p.linesRemoved} lines)`).join(', ')}`;
     case 'model':
-      return `model changed: ${fields(d.model?.fields ?? [])}`;
+      return `model changed: ${fields(d.model?.fields ?? [], 'model')}`;
     case 'tools':
       return `tools changed: ${d.tools.map((t) => `${t.name} (${t.change}${t.schema ? `, schema ${t.schema.level}` : ''}${t.breaking ? ', breaking' : ''})`).join(', ')}`;
     case 'approval-rules':
@@ -84,7 +84,7 @@ function summarize(d: Omit<ReleaseDiff, 'classification'>, concern: Concern): st
       return `integrations changed: ${[
         ...i.added.map((x) => `+${x.name}`),
         ...i.removed.map((x) => `-${x.name}`),
-        ...i.changed.map((x) => `${x.name} (${[...x.scopesAdded.map((s) => `+${s}`), ...x.scopesRemoved.map((s) => `-${s}`), ...x.fields.map((f) => describeField(f))].join(', ')})`),
+        ...i.changed.map((x) => `${x.name} (${[...x.scopesAdded.map((s) => `+${s}`), ...x.scopesRemoved.map((s) => `-${s}`), ...x.fields.map((f) => describeField(f, x.name))].join(', ')})`),
       ].join(', ')}`;
     }
     case 'orchestration':

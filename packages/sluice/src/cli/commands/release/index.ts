@@ -3,13 +3,15 @@ import type { CliContext, RegisterCommand } from '../context.js';
 import { registerBuild } from './build.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
+import { registerDiff } from './diff.js';
+import { registerInspect } from './inspect.js';
 import { registerTransfer } from './transfer.js';
 
 /**
  * `sluice release <verb>`: each verb lives in its own module beside this one and adds itself
  * to the `release` command here.
  */
-const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerBuild, registerSign, registerVerify, registerTransfer];
+const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerBuild, registerSign, registerVerify, registerInspect, registerDiff, registerTransfer];
 
 export const registerRelease: RegisterCommand = (program, ctx) => {
   const release = program
