@@ -86,11 +86,11 @@ export class DistributionRegistry implements Registry {
     const location = start.headers.get('location');
     if (!location) throw failed(`registry ${this.registry} started an upload without a Location header`);
     // Location may be absolute or relative to the request (both occur in the wild).
-    const url = new URL(location, start.url);
-    url.searchParams.set('digest', digest);
+    const url = new URL(location, start.url).toString();
+    // Append rather than re-serialize: the query carries the registry's opaque upload state.
     const done = await this.http.send({
       method: 'PUT',
-      path: url.toString(),
+      path: `${url}${url.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`,
       scope: this.push,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) },
       body: bytes,
@@ -120,7 +120,7 @@ export class DistributionRegistry implements Registry {
     }
     const json = parseManifest(res.body, `${this.location} manifest ${reference}`);
     const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    const descriptor: Descriptor = { mediaType: json.mediaType ?? contentType ?? OCI_MANIFEST, digest, size: res.body.byteLength };
+    const descriptor: Descriptor = { mediaType: json.mediaType || contentType || OCI_MANIFEST, digest, size: res.body.byteLength };
     if (json.artifactType) descriptor.artifactType = json.artifactType;
     return { descriptor, bytes: res.body };
   }

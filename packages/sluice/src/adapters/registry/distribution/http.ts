@@ -62,8 +62,10 @@ interface Challenge {
 export class RegistryHttp {
   private base: Promise<string> | undefined;
   private readonly agent: Agent;
-  /** Authorization header per token scope (Basic ones are the same for every scope). */
+  /** Bearer authorization per token scope. */
   private readonly authorization = new Map<string, string>();
+  /** Set once the registry asked for Basic: then it goes with every request, saving a 401 each. */
+  private basic: string | undefined;
 
   constructor(
     readonly registry: string,
@@ -89,10 +91,12 @@ export class RegistryHttp {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const base = await this.baseUrl();
     const url = /^https?:\/\//.test(req.path) ? req.path : `${base}${req.path}`;
-    let res = await this.once(url, req, this.authorization.get(req.scope));
+    let res = await this.once(url, req, this.authorization.get(req.scope) ?? this.basic);
     if (res.status === 401) {
-      const header = await this.authorize(parseChallenge(res.headers.get('www-authenticate')), req, url);
-      this.authorization.set(req.scope, header);
+      const challenge = parseChallenge(res.headers.get('www-authenticate'));
+      const header = await this.authorize(challenge, req, url);
+      if (challenge?.scheme === 'basic') this.basic = header;
+      else this.authorization.set(req.scope, header);
       res = await this.once(url, req, header);
     }
     return res;
