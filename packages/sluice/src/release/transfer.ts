@@ -97,24 +97,21 @@ export async function fetchRelease(from: Registry, reference: string, options: T
 
   let present = 0;
   const fetchBlobs = async (descriptors: Descriptor[], what: TransferEvent['what'], label?: (d: Descriptor) => string) => {
-    const out: FetchedManifest['blobs'] = [];
-    const seen = new Set<string>();
-    for (const d of descriptors) {
-      if (seen.has(d.digest)) continue;
-      seen.add(d.digest);
+    const unique = descriptors.filter((d, i) => descriptors.findIndex((x) => x.digest === d.digest) === i);
+    const fetched = await mapLimit(unique, CONCURRENCY, async (d) => {
       const title = label?.(d) ?? d.annotations?.[TITLE_ANNOTATION];
       const base = { what, digest: d.digest, size: d.size, ...(title ? { title } : {}) };
       if (options.destination && (await options.destination.hasBlob(d.digest))) {
         present++;
         emit({ step: 'exists', ...base });
-        continue;
+        return undefined;
       }
       const bytes = await from.getBlob(d.digest);
       if (bytes.byteLength !== d.size) throw failed(`blob ${d.digest} from ${from.location} has ${bytes.byteLength} bytes, the manifest says ${d.size}`);
       emit({ step: 'fetched', ...base });
-      out.push({ descriptor: d, bytes, ...(title ? { title } : {}) });
-    }
-    return out;
+      return { descriptor: d, bytes, ...(title ? { title } : {}) };
+    });
+    return fetched.filter((b) => b !== undefined);
   };
 
   const blobs = await fetchBlobs(json.layers ?? [], 'blob');
@@ -152,12 +149,12 @@ export async function writeRelease(to: Registry, bundle: ReleaseBundle, options:
   let bytes = 0;
   let copied = 0;
   const writeBlobs = async (blobs: FetchedManifest['blobs']) => {
-    for (const { descriptor, bytes: b, title } of blobs) {
+    await mapLimit(blobs, CONCURRENCY, async ({ descriptor, bytes: b, title }) => {
       await to.putBlob(b, descriptor.mediaType);
       copied++;
       bytes += b.byteLength;
       emit({ step: 'stored', what: descriptor.digest === bundle.releaseDigest ? 'config' : 'blob', digest: descriptor.digest, size: b.byteLength, ...(title ? { title } : {}) });
-    }
+    });
   };
 
   await writeBlobs(bundle.blobs);
@@ -204,6 +201,23 @@ async function refuseToReplace(to: Registry, tag: string, bundle: ReleaseBundle)
   throw conflict(`${to.location} already has ${tag} as a different release (${json.config?.digest ?? existing.descriptor.digest}); releases are immutable`, [
     { where: `${to.location}:${tag}`, message: `holds ${existing.descriptor.digest}, not ${bundle.manifest.descriptor.digest}` },
   ]);
+}
+
+/** Blobs in flight at once: registries answer each request slowly, not the bytes. */
+const CONCURRENCY = 4;
+
+/** `Promise.all(items.map(fn))` with at most `limit` running; results in input order; the first failure wins. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function parseManifest(bytes: Uint8Array, where: string): ImageManifestJson {

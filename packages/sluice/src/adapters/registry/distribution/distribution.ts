@@ -36,6 +36,11 @@ export class DistributionRegistry implements Registry {
   private readonly push: string;
   /** Learned on first use: does this registry answer the referrers API? */
   private referrersApi: boolean | undefined;
+  /**
+   * What this instance learned about blobs (HEAD answers, its own uploads), so a copy that just
+   * asked whether a blob is there does not ask again before uploading it. Instances are short-lived.
+   */
+  private readonly knownBlobs = new Map<Digest, boolean>();
 
   constructor(ref: Pick<RemoteReference, 'registry' | 'repository'>, options: HttpOptions = {}) {
     this.registry = ref.registry;
@@ -58,8 +63,10 @@ export class DistributionRegistry implements Registry {
 
   async hasBlob(digest: Digest): Promise<boolean> {
     const res = await this.http.send({ method: 'HEAD', path: this.path('blobs', digest), scope: this.pull });
-    if (res.status === 200) return true;
-    if (res.status === 404) return false;
+    if (res.status === 200 || res.status === 404) {
+      this.knownBlobs.set(digest, res.status === 200);
+      return res.status === 200;
+    }
     throw this.http.error(res, `check blob ${digest} in ${this.repository}`);
   }
 
@@ -79,7 +86,7 @@ export class DistributionRegistry implements Registry {
   async putBlob(bytes: Uint8Array, mediaType: string): Promise<Descriptor> {
     const digest = sha256(bytes);
     const descriptor: Descriptor = { mediaType, digest, size: bytes.byteLength };
-    if (await this.hasBlob(digest)) return descriptor;
+    if (this.knownBlobs.get(digest) ?? (await this.hasBlob(digest))) return descriptor;
     // Monolithic upload (distribution spec "POST then PUT"): open a session, send it all at once.
     const start = await this.http.send({ method: 'POST', path: `/v2/${this.repository}/blobs/uploads/`, scope: this.push });
     if (start.status !== 202) throw this.http.error(start, `start an upload to ${this.repository}`);
@@ -96,6 +103,7 @@ export class DistributionRegistry implements Registry {
       body: bytes,
     });
     if (done.status !== 201 && done.status !== 204) throw this.http.error(done, `upload blob ${digest} to ${this.repository}`);
+    this.knownBlobs.set(digest, true);
     return descriptor;
   }
 
