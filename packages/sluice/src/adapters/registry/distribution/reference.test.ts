@@ -37,6 +37,8 @@ test('only loopback hosts count as loopback', () => {
   assert.ok(isLoopbackRegistry('127.8.9.10'));
   assert.ok(isLoopbackRegistry('localhost:5000'));
   assert.ok(isLoopbackRegistry('[::1]:5000'));
+  assert.ok(isLoopbackRegistry('[::ffff:127.0.0.1]:5000'));
+  assert.ok(!isLoopbackRegistry('[::ffff:10.0.0.1]:5000'));
   assert.ok(!isLoopbackRegistry('10.0.0.1:5000'));
   assert.ok(!isLoopbackRegistry('registry.example.com'));
   assert.ok(!isLoopbackRegistry('127.0.0.1.example.com'));
