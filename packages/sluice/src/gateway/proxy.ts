@@ -1,0 +1,224 @@
+/**
+ * Forwarding one request's response to the client with undici's dispatch handler: bytes are
+ * written to the client as they arrive (SSE and chunked bodies are never held back), upstream
+ * reads pause while the client is slow, and the measurement is taken on the way.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { Target } from './table.js';
+import { UsageSniffer } from './usage.js';
+
+/** Response header names (lower case) not passed to the client. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'sluice-boundary', 'sluice-outcome']);
+const LENGTHS = new Set([...HOP, 'content-type'].map((n) => n.length));
+
+export interface Finished {
+  status: number;
+  ttfbMs: number;
+  latencyMs: number;
+  bytes: number;
+  outcome: string | undefined;
+  boundarySafe: boolean;
+  usage: ReturnType<UsageSniffer['usage']>;
+  error: string | undefined;
+}
+
+/** Maps an upstream failure to what the client is told and what the measurement says. */
+export function classify(err: Error): { status: number; error: string } {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { status: 502, error: 'refused' };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { status: 502, error: 'connect-timeout' };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { status: 504, error: 'timeout' };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { status: 504, error: 'timeout' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { status: 502, error: 'dns' };
+    case 'UND_ERR_ABORTED':
+      return { status: 499, error: 'client-abort' };
+    default:
+      return { status: 502, error: 'reset' };
+  }
+}
+
+export function sendError(res: ServerResponse, status: number, message: string, extra: Record<string, unknown> = {}, detail?: { where: string; message: string }): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { kind: 'failed', message, details: detail ? [detail] : [] }, ...extra });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export class Forward implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private status = 0;
+  private ttfb = 0;
+  private bytes = 0;
+  private outcome: string | undefined;
+  private boundarySafe = false;
+  private sniffer: UsageSniffer | undefined;
+  private done = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly target: Target,
+    private readonly upstreamUrl: string,
+    private readonly start: number,
+    private readonly setCookie: string | undefined,
+    private readonly onFinish: (f: Finished) => void,
+  ) {
+    res.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = () => {
+    if (!this.done && this.abortUpstream) this.abortUpstream(Object.assign(new Error('client closed the connection'), { code: 'UND_ERR_ABORTED' }));
+  };
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.res.destroyed) abort(Object.assign(new Error('client closed the connection'), { code: 'UND_ERR_ABORTED' }));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true;
+    this.ttfb = performance.now() - this.start;
+    this.status = status;
+    this.resume = resume;
+    const out: string[] = [];
+    let contentType: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as Buffer).toString('latin1');
+      const value = (raw[i + 1] as Buffer).toString('latin1');
+      if (LENGTHS.has(name.length)) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-type') contentType = value;
+        else if (lower === 'sluice-outcome') this.outcome = value;
+        else if (lower === 'sluice-boundary') this.boundarySafe = value.trim().toLowerCase() === 'safe';
+        if (HOP.has(lower)) continue;
+      }
+      out.push(name, value);
+    }
+    if (this.setCookie !== undefined) out.push('set-cookie', this.setCookie);
+    this.sniffer = UsageSniffer.for(contentType);
+    this.res.writeHead(status, statusText, out);
+    // Send the headers now: an SSE client should see the response start before the first event.
+    if (contentType !== undefined && contentType.includes('event-stream')) this.res.flushHeaders();
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.sniffer !== undefined) this.sniffer.push(chunk);
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resume as () => void);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.status === 0) return this.onError(Object.assign(new Error('the upstream closed without a response'), { code: 'UND_ERR_SOCKET' }));
+    this.res.end();
+    this.finish(undefined);
+  }
+
+  onError(err: Error): void {
+    const c = classify(err);
+    if (c.error !== 'client-abort') {
+      if (!this.res.headersSent) {
+        sendError(
+          this.res,
+          c.status,
+          `upstream of ${this.target.release} (${this.target.cohort}) failed: ${err.message}`,
+          { release: this.target.release, cohort: this.target.cohort, reason: c.error },
+          { where: this.upstreamUrl, message: err.message },
+        );
+      } else this.res.destroy();
+    }
+    if (this.status === 0) this.status = c.status;
+    this.finish(c.error);
+  }
+
+  private finish(error: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.off('close', this.onClientClose);
+    this.onFinish({
+      status: this.status,
+      ttfbMs: this.ttfb,
+      latencyMs: performance.now() - this.start,
+      bytes: this.bytes,
+      outcome: this.outcome,
+      boundarySafe: this.boundarySafe,
+      usage: this.sniffer?.usage(),
+      error,
+    });
+  }
+}
+
+/** A mirrored request: the response is read and dropped; only its outcome is kept. */
+export class Mirror implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private ttfb = 0;
+  private bytes = 0;
+  private outcome: string | undefined;
+  private sniffer: UsageSniffer | undefined;
+  private done = false;
+
+  constructor(
+    private readonly start: number,
+    private readonly onFinish: (f: Finished) => void,
+  ) {}
+
+  onConnect(): void {}
+
+  onHeaders(status: number, raw: Buffer[]): boolean {
+    if (status < 200) return true;
+    this.status = status;
+    this.ttfb = performance.now() - this.start;
+    let contentType: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+      if (name === 'sluice-outcome') this.outcome = (raw[i + 1] as Buffer).toString('latin1');
+      else if (name === 'content-type') contentType = (raw[i + 1] as Buffer).toString('latin1');
+    }
+    this.sniffer = UsageSniffer.for(contentType);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    this.sniffer?.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.finish(undefined);
+  }
+
+  onError(err: Error): void {
+    const c = classify(err);
+    if (this.status === 0) this.status = c.status;
+    this.finish(c.error);
+  }
+
+  private finish(error: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.onFinish({
+      status: this.status,
+      ttfbMs: this.ttfb,
+      latencyMs: performance.now() - this.start,
+      bytes: this.bytes,
+      outcome: this.outcome,
+      boundarySafe: false,
+      usage: this.sniffer?.usage(),
+      error,
+    });
+  }
+}
