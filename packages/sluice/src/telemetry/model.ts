@@ -1,0 +1,60 @@
+/**
+ * What telemetry extracts from spans, events and gateway measurements before aggregating them:
+ * who (session, rollout, cohort) and what (tokens, tool calls, outcome, feedback, custom values).
+ */
+import type { Cohort } from '@sluice/core';
+
+export const OUTCOMES = ['resolved', 'escalated', 'failed', 'abandoned'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const isOutcome = (v: unknown): v is Outcome => typeof v === 'string' && (OUTCOMES as readonly string[]).includes(v);
+
+/** Whatever a span, event or request says about which release served it. */
+export interface Attribution {
+  rollout?: string;
+  /** `agent@version` */
+  release?: string;
+  digest?: string;
+  cohort?: Cohort;
+  /** `gen_ai.agent.name` and `gen_ai.agent.version`, the fallback when Sluice's own keys are absent. */
+  agent?: string;
+  agentVersion?: string;
+}
+
+export interface Target {
+  rolloutId: string;
+  cohort: Cohort;
+}
+
+/** A business event from `POST /v1/events`, validated. */
+export interface BusinessEvent {
+  session: string;
+  type: 'outcome' | 'escalation' | 'feedback' | 'kpi';
+  value: string | number | boolean;
+  name?: string;
+  at?: string;
+  attribution: Attribution;
+  /** Extra numeric or boolean fields custom metrics may read (`source: {event, field}`). */
+  fields?: Record<string, number | boolean>;
+}
+
+/**
+ * The fields telemetry reads from one gateway measurement (`gateway/measurements.ts`
+ * `RequestMeasurement`, which satisfies this shape).
+ */
+export interface MeasuredRequest {
+  /** Start of the request, epoch ms. */
+  at: number;
+  rollout?: string;
+  release: string;
+  digest: string;
+  cohort: Cohort;
+  /** The unit key (session) the request was assigned by. */
+  unit?: string;
+  status: number;
+  latencyMs: number;
+  ttfbMs: number;
+  outcome?: string;
+  usage?: { inputTokens?: number; outputTokens?: number };
+  /** Why there was no upstream answer (refused, timeout, reset...). */
+  error?: string;
+}
