@@ -61,11 +61,7 @@ export function registerDiff(release: Command, { io, state }: CliContext): void 
     .action(
       action<[string, string], DiffOptions>(io, state, async ([refA, refB], opts, globals) => {
         const policy = opts.policy ? await loadPolicy(opts.policy) : DEFAULT_POLICY;
-        const store = ReleaseStore.open(globals.store);
-        const a = await store.resolve(refA);
-        const b = await store.resolve(refB);
-        const blobs = await fetchBlobs(store, a, b);
-        const diff = diffReleases({ manifest: a.manifest, digest: a.digest, blob: (d) => blobs.get(d) }, { manifest: b.manifest, digest: b.digest, blob: (d) => blobs.get(d) }, policy);
+        const diff = await diffStoredReleases(ReleaseStore.open(globals.store), refA, refB, policy);
         const failed = opts.failOn !== undefined && classAtLeast(diff.classification.class, opts.failOn);
         const text = render(diff);
         if (failed) text.push('', `failing: class ${diff.classification.class} is at least --fail-on ${opts.failOn}`);
@@ -87,6 +83,15 @@ export async function loadPolicy(file: string): Promise<ClassificationPolicy> {
     throw invalid(`${file}: not valid YAML`, doc.errors.map((e) => ({ where: `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}`, message: e.message.split('\n')[0]! })));
   }
   return parseClassificationPolicy(doc.toJS(), file);
+}
+
+/** Resolve two refs in a store and diff them: what the control plane needs to classify a rollout. */
+export async function diffStoredReleases(store: ReleaseStore, refA: string, refB: string, policy: ClassificationPolicy = DEFAULT_POLICY): Promise<ReleaseDiff> {
+  const a = await store.resolve(refA);
+  const b = await store.resolve(refB);
+  const blobs = await fetchBlobs(store, a, b);
+  const blob = (d: Digest) => blobs.get(d);
+  return diffReleases({ manifest: a.manifest, digest: a.digest, blob }, { manifest: b.manifest, digest: b.digest, blob }, policy);
 }
 
 /** The bytes the diff reads: prompts, tool schemas and memory schemas that differ. */
