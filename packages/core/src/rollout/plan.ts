@@ -162,6 +162,7 @@ interface FlatIssue {
 }
 
 const STEP_KINDS = ['weight', 'pause', 'approval'] as const;
+const STEP_FIELDS = new Set(['weight', 'hold', 'gates', 'pause', 'approval']);
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
@@ -190,7 +191,12 @@ function flatten(issues: readonly z.core.$ZodIssue[], input: unknown, base: Prop
       if (branch !== undefined) out.push(...flatten(branch, input, path));
       else if (kinds.length > 1)
         out.push({ path, message: `a step is exactly one of weight, pause or approval (found ${kinds.join(' and ')})` });
-      else out.push({ path, message: 'a step is one of {weight: N, hold?, gates?}, {pause: {duration?}} or {approval: {role?}}' });
+      else {
+        const shape = 'a step is one of {weight: N, hold?, gates?}, {pause: {duration?}} or {approval: {role?}}';
+        const unknown = value !== null && typeof value === 'object' ? Object.keys(value).filter((k) => !STEP_FIELDS.has(k)) : [];
+        if (unknown.length === 0) out.push({ path, message: shape });
+        for (const key of unknown) out.push({ path: [...path, key], message: `unknown field ${key} (${shape})` });
+      }
       continue;
     }
     if (issue.code === 'unrecognized_keys') {
