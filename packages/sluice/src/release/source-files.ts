@@ -32,16 +32,17 @@ export async function loadAgentSource(dir: string): Promise<LoadedSource> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw notFound(`${shownFile} does not exist; run \`sluice init ${dir === '.' ? '' : dir}\` to scaffold one`.replace(/ +`/, '`'), [{ where: shownFile, message: 'missing' }]);
+      const init = dir === '.' ? 'sluice init' : `sluice init ${dir}`;
+      throw notFound(`${shownFile} does not exist; run \`${init}\` to scaffold one`, [{ where: shownFile, message: 'missing' }]);
     }
     throw invalid(`${shownFile}: cannot read it (${(err as Error).message})`, [{ where: shownFile, message: 'unreadable' }]);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true });
   if (doc.errors.length > 0) {
     const details: ErrorDetail[] = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
       const where = pos ? `${shownFile}:${pos.line}:${pos.col}` : shownFile;
-      return { where, message: `malformed YAML: ${e.message.split('\n')[0]}` };
+      return { where, message: `malformed YAML: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}` };
     });
     throw invalid(`${details[0]!.where}: ${details[0]!.message}`, details);
   }
