@@ -6,12 +6,13 @@ import { registerVerify } from './verify.js';
 import { registerDiff } from './diff.js';
 import { registerInspect } from './inspect.js';
 import { registerTransfer } from './transfer.js';
+import { registerRegister } from './register.js';
 
 /**
  * `sluice release <verb>`: each verb lives in its own module beside this one and adds itself
  * to the `release` command here.
  */
-const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerBuild, registerSign, registerVerify, registerInspect, registerDiff, registerTransfer];
+const verbs: Array<(release: Command, ctx: CliContext) => void> = [registerBuild, registerSign, registerVerify, registerInspect, registerDiff, registerTransfer, registerRegister];
 
 export const registerRelease: RegisterCommand = (program, ctx) => {
   const release = program
