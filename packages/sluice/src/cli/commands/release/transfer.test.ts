@@ -11,6 +11,7 @@ import { MEDIA_TYPES, RELEASE_MEDIA_TYPE, sha256 } from '@sluice/core';
 import { runCli } from '../../../testing/cli.js';
 import { freePort, skopeo, startRegistry, TEST_CREDENTIALS, type TestRegistry } from '../../../testing/registry.js';
 import { ReleaseStore } from '../../../release/store.js';
+import { DistributionRegistry } from '../../../adapters/registry/distribution/index.js';
 
 interface TransferJson {
   ref: string;
@@ -195,6 +196,22 @@ describe('sluice release push / pull', () => {
     assert.equal(noHost.code, 2);
     assert.match(noHost.stderr, /target: "agents\/support:1" is not a registry reference/);
     await assert.rejects(stat(join(work, 'x')));
+  });
+
+  test('pulling something that is not a Sluice release is bad input (exit 2), naming the artifactType', async () => {
+    const r = new DistributionRegistry({ registry: reg.host, repository: 'images/plain' });
+    try {
+      const config = await r.putBlob(new TextEncoder().encode('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'), 'application/vnd.oci.image.config.v1+json');
+      await r.putManifest(new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [] })), 'application/vnd.oci.image.manifest.v1+json', 'latest');
+    } finally {
+      await r.close();
+    }
+    const store = join(work, 'not-a-release');
+    const run = await runCli(['--store', store, 'release', 'pull', `${reg.host}/images/plain:latest`]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /is not a Sluice release/);
+    assert.match(run.stderr, /application\/vnd\.oci\.image\.config\.v1\+json/);
+    await assert.rejects(stat(store));
   });
 
   test('a release already pushed under that tag with other content is a conflict', async () => {
