@@ -157,31 +157,31 @@ describe('plan round trip (property)', () => {
   const stepIndex = (p: RolloutPlanInput) => p.steps.findIndex((s) => 'weight' in s);
   const mutations: fc.Arbitrary<Mutation> = fc.oneof(
     fc.oneof(fc.integer({ min: 101, max: 10_000 }), fc.integer({ min: -10_000, max: -1 }), fc.constant(12.5), fc.constant('ten')).map((bad) => ({
-      field: (p) => `steps[${stepIndex(p)}].weight`,
-      apply: (p) => {
+      field: (p: RolloutPlanInput) => `steps[${stepIndex(p)}].weight`,
+      apply: (p: RolloutPlanInput) => {
         (p.steps[stepIndex(p)] as { weight: unknown }).weight = bad;
       },
     })),
     fc.constantFrom('10', 'ten minutes', '5x', '1m1h', '').map((bad) => ({
-      field: (p) => `steps[${stepIndex(p)}].hold`,
-      apply: (p) => {
+      field: (p: RolloutPlanInput) => `steps[${stepIndex(p)}].hold`,
+      apply: (p: RolloutPlanInput) => {
         (p.steps[stepIndex(p)] as { hold: unknown }).hold = bad;
       },
     })),
     fc.constantFrom('strategy', 'unit').map((key) => ({
       field: () => key,
-      apply: (p) => {
+      apply: (p: RolloutPlanInput) => {
         (p as Record<string, unknown>)[key] = 'nonsense';
       },
     })),
     fc.stringMatching(/^[a-z]{3,8}$/).filter((k) => !['agent', 'baseline', 'candidate', 'description', 'strategy', 'unit', 'intents', 'steps', 'analysis', 'rollback'].includes(k)).map((key) => ({
       field: () => key,
-      apply: (p) => {
+      apply: (p: RolloutPlanInput) => {
         (p as Record<string, unknown>)[key] = 1;
       },
     })),
-    fc.constant<Mutation>({ field: () => 'rollback.mode', apply: (p) => void (p.rollback = { mode: 'later' as 'hard' }) }),
-    fc.constant<Mutation>({ field: () => 'candidate', apply: (p) => void (p.candidate = 'other-agent@1.0.0') }),
+    fc.constant<Mutation>({ field: () => 'rollback.mode', apply: (p: RolloutPlanInput) => void (p.rollback = { mode: 'later' as 'hard' }) }),
+    fc.constant<Mutation>({ field: () => 'candidate', apply: (p: RolloutPlanInput) => void (p.candidate = 'other-agent@1.0.0') }),
   );
 
   it('a plan broken in one field is rejected with an error naming that field and its line', () => {
