@@ -78,11 +78,12 @@ export async function copyRelease(from: Registry, to: Registry, reference: strin
 export async function fetchRelease(from: Registry, reference: string, options: TransferOptions & { destination?: Registry } = {}): Promise<ReleaseBundle> {
   const emit = options.onProgress ?? (() => undefined);
   const manifest = await from.getManifest(reference);
-  const json = parseManifest(manifest.bytes, `${from.location} ${reference}`);
+  const named = `${from.location}${isDigest(reference) ? '@' : ':'}${reference}`;
+  const json = parseManifest(manifest.bytes, named);
   const isRelease = json.artifactType === RELEASE_MEDIA_TYPE || json.config?.mediaType === RELEASE_MEDIA_TYPE;
   if (!isRelease || !json.config || !isDigest(json.config.digest)) {
-    throw invalid(`${from.location} ${reference} is not a Sluice release`, [
-      { where: `${from.location}/${reference}`, message: `artifactType is ${JSON.stringify(json.artifactType ?? json.config?.mediaType ?? null)}, expected ${RELEASE_MEDIA_TYPE}` },
+    throw invalid(`${named} is not a Sluice release`, [
+      { where: named, message: `artifactType is ${JSON.stringify(json.artifactType ?? json.config?.mediaType ?? null)}, expected ${RELEASE_MEDIA_TYPE}` },
     ]);
   }
   // The config is the release manifest: always read it (it names the agent and version).
@@ -92,7 +93,7 @@ export async function fetchRelease(from: Registry, reference: string, options: T
   const agent = json.annotations?.[AGENT_ANNOTATION] ?? release.agent;
   const version = json.annotations?.[VERSION_ANNOTATION] ?? release.version;
   if (typeof agent !== 'string' || typeof version !== 'string' || agent !== release.agent || version !== release.version) {
-    throw failed(`${from.location} ${reference}: the image manifest and the release manifest disagree on agent and version`);
+    throw failed(`${named}: the image manifest and the release manifest disagree on agent and version`);
   }
 
   let present = 0;
