@@ -51,7 +51,7 @@ const digestsByName = (r: CollectedRelease) => new Map(r.manifest.components.map
 
 /** Positions a change may touch while the file stays valid: anywhere in text, inside title/description strings in JSON Schemas. */
 function editable(bytes: Buffer, json: boolean): number[] {
-  if (!json) return bytes.map((_, i) => i).slice();
+  if (!json) return Array.from({ length: bytes.length }, (_, i) => i);
   const text = bytes.toString('latin1');
   const out: number[] = [];
   for (const m of text.matchAll(/"(?:title|description)": "([^"\\]*)"/g)) {
