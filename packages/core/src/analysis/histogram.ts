@@ -85,9 +85,19 @@ export class Histogram {
   quantile(q: number): number {
     if (this.total === 0) return NaN;
     const rank = Math.floor(Math.min(1, Math.max(0, q)) * (this.total - 1));
+    const idx = this.indices();
+    if (rank >= this.total / 2 && idx.length > 0) {
+      // high quantiles (p95, p99): walk down from the top, which touches few buckets
+      let seen = this.total;
+      for (let k = idx.length - 1; k >= 0; k--) {
+        const i = idx[k]!;
+        seen -= this.counts.get(i)!;
+        if (rank >= seen) return (2 * Math.pow(GAMMA, i)) / (GAMMA + 1);
+      }
+      return 0;
+    }
     let seen = this.zero;
     if (rank < seen) return 0;
-    const idx = this.indices();
     for (const i of idx) {
       seen += this.counts.get(i)!;
       if (rank < seen) return (2 * Math.pow(GAMMA, i)) / (GAMMA + 1);
@@ -104,10 +114,13 @@ export class Histogram {
     if (!(threshold > MIN_VALUE)) return threshold < 0 ? this.total : this.total - this.zero;
     const pos = Math.log(threshold) / LOG_GAMMA; // threshold sits in bucket ceil(pos)
     const home = Math.ceil(pos);
+    const idx = this.indices();
     let above = 0;
-    for (const [i, c] of this.counts) {
-      if (i > home) above += c;
-      else if (i === home) above += c * (home - pos);
+    for (let k = idx.length - 1; k >= 0; k--) {
+      const i = idx[k]!;
+      if (i < home) break;
+      const c = this.counts.get(i)!;
+      above += i > home ? c : c * (home - pos);
     }
     return above;
   }

@@ -1,0 +1,2 @@
+export * from './rollout.js';
+export * from './prng.js';
