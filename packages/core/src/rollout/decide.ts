@@ -14,6 +14,7 @@ import { isPauseStep, isWeightStep } from './plan.js';
 import { ineligibleApprovers, isDuplicate, pendingApprovalStep, reduce } from './reducer.js';
 import {
   SYSTEM_ACTOR,
+  VERDICTS,
   hasRole,
   isTerminal,
   type GateSignals,
@@ -23,7 +24,7 @@ import {
   type RolloutState,
 } from './state.js';
 
-export type Decision =
+export type RolloutDecision =
   | { ok: true; events: RolloutEvent[]; /** the requestId was applied before: nothing to do */ duplicate: boolean }
   | { ok: false; error: SluiceError };
 
@@ -114,7 +115,7 @@ export function tick(state: RolloutState, now: string, signals: GateSignals = {}
   return settle(state, now, signals, (n) => (n === 0 ? base : `${base}.${n}`));
 }
 
-const refuse = (error: SluiceError): Decision => ({ ok: false, error });
+const refuse = (error: SluiceError): RolloutDecision => ({ ok: false, error });
 
 /**
  * Validate `command` against `state` (undefined: no such rollout yet) at time `now` (ISO) and
@@ -125,7 +126,7 @@ const refuse = (error: SluiceError): Decision => ({ ok: false, error });
  * - `invalid` for malformed input.
  * A command whose requestId was already applied answers `{ok: true, events: [], duplicate: true}`.
  */
-export function decide(state: RolloutState | undefined, command: RolloutCommand, now: string, signals: GateSignals = {}): Decision {
+export function decide(state: RolloutState | undefined, command: RolloutCommand, now: string, signals: GateSignals = {}): RolloutDecision {
   if (!Number.isFinite(ms(now))) return refuse(invalid(`not a time: ${now}`, [{ where: 'now', message: 'expected an ISO 8601 time' }]));
   if (typeof command.requestId !== 'string' || command.requestId === '')
     return refuse(invalid('a command needs a requestId', [{ where: 'requestId', message: 'required for idempotency' }]));
@@ -196,7 +197,7 @@ export function decide(state: RolloutState | undefined, command: RolloutCommand,
     }
     case 'verdict': {
       if (state.status === 'pending' || isTerminal(state.status)) return cannot('record an analysis verdict');
-      if (!['pass', 'fail', 'inconclusive', 'nodata'].includes(command.verdict))
+      if (!(VERDICTS as readonly string[]).includes(command.verdict))
         return refuse(invalid(`unknown verdict ${String(command.verdict)}`, [{ where: 'verdict', message: 'pass, fail, inconclusive or nodata' }]));
       const onRegression = command.onRegression ?? state.plan.analysis?.onRegression ?? 'rollback';
       const step = command.step ?? state.stepIndex;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { SluiceError } from '../errors/errors.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -67,6 +68,16 @@ describe('parsePlan', () => {
     assert.equal(p.analysis?.onRegression, 'rollback');
     assert.deepEqual(p.rollback, { mode: 'drain', drainTimeout: '1h' });
     assert.deepEqual([-1, 0, 1, 2, 3, 4].map((i) => weightAtStep(p, i)), [0, 5, 25, 25, 25, 100]);
+  });
+
+  it('reads the example in docs/rollouts.md', () => {
+    const doc = readFileSync(new URL('../../../../docs/rollouts.md', import.meta.url), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'docs/rollouts.md has a yaml example');
+    const p = parsePlan(example, 'docs/rollouts.md');
+    assert.equal(p.steps.length, 7);
+    assert.deepEqual(p.steps[5], { weight: 50, hold: '1h', gates: ['analysis', 'window'] });
+    assert.equal(p.analysis?.metrics.length, 2);
   });
 
   it('fills defaults: canary by session, drain on rollback, approver role', () => {

@@ -28,8 +28,9 @@ export const isTerminal = (status: RolloutStatus): boolean => TERMINAL_STATUSES.
 /** Statuses in which the candidate may receive traffic at `weight`. */
 export const ACTIVE_STATUSES: readonly RolloutStatus[] = ['progressing', 'paused', 'awaiting-approval'];
 
+/** The analysis's verdicts (the same union as the analysis module's `Verdict`). */
 export const VERDICTS = ['pass', 'fail', 'inconclusive', 'nodata'] as const;
-export type Verdict = (typeof VERDICTS)[number];
+export type RolloutVerdict = (typeof VERDICTS)[number];
 export type OnRegression = 'rollback' | 'pause';
 export type PauseKind = 'plan' | 'manual' | 'analysis';
 
@@ -62,7 +63,7 @@ export interface ApprovalRecord extends ApprovalRequest {
 }
 
 export interface VerdictRecord {
-  verdict: Verdict;
+  verdict: RolloutVerdict;
   onRegression: OnRegression;
   /** Step the verdict was computed at; a verdict for an older step does not open a gate. */
   step: number;
@@ -146,7 +147,7 @@ export type RolloutEventBody =
   | { type: 'promoted'; manual: boolean }
   | {
       type: 'analysis-verdict';
-      verdict: Verdict;
+      verdict: RolloutVerdict;
       onRegression: OnRegression;
       step: number;
       /** The numbers behind the verdict, as the analysis reports them. */
@@ -181,7 +182,7 @@ export type RolloutCommandBody =
   | { type: 'resume' }
   | { type: 'approve' }
   | { type: 'promote' }
-  | { type: 'verdict'; verdict: Verdict; onRegression?: OnRegression; step?: number; details?: JsonValue }
+  | { type: 'verdict'; verdict: RolloutVerdict; onRegression?: OnRegression; step?: number; details?: JsonValue }
   /** Without a mode, the plan's `rollback.mode`. */
   | { type: 'rollback'; mode?: RollbackMode }
   | { type: 'drain-progress'; inFlight: number }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { formatDuration } from '../duration.js';
 import { RolloutPlanSchema, type RolloutPlan, type RolloutPlanInput } from '../plan.js';
-import type { Role, RolloutCommand, RolloutCommandBody, Verdict } from '../state.js';
+import type { Role, RolloutCommand, RolloutCommandBody, RolloutVerdict } from '../state.js';
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
 const version = fc.tuple(fc.nat(9), fc.nat(20), fc.nat(20)).map(([a, b, c]) => `${a}.${b}.${c}`);
@@ -84,7 +84,7 @@ export const commandBody: fc.Arbitrary<RolloutCommandBody> = fc.oneof(
     arbitrary: fc
       .record({
         type: fc.constant('verdict' as const),
-        verdict: fc.constantFrom<Verdict>('pass', 'pass', 'pass', 'fail', 'inconclusive', 'nodata'),
+        verdict: fc.constantFrom<RolloutVerdict>('pass', 'pass', 'pass', 'fail', 'inconclusive', 'nodata'),
         onRegression: fc.option(fc.constantFrom('rollback', 'pause' as const), { nil: undefined }),
       })
       .map((c) => (c.onRegression === undefined ? { type: c.type, verdict: c.verdict } : c)),
