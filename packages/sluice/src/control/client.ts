@@ -42,7 +42,7 @@ export class ControlClient {
   constructor(opts: ClientOptions = {}) {
     this.server = (opts.server ?? DEFAULT_SERVER).replace(/\/+$/, '');
     this.token = opts.token ?? readAdminToken(opts.dataDir ?? DEFAULT_DATA_DIR);
-    this.retryForMs = opts.retryForMs ?? 10_000;
+    this.retryForMs = opts.retryForMs ?? Number(process.env.SLUICE_RETRY_MS ?? 3000);
   }
 
   get<T>(path: string, opts: RequestOptions = {}): Promise<T> {

@@ -17,6 +17,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     await admin.connect();
     try {
       await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } catch (err) {
+      // IF NOT EXISTS still races when replicas start together: the loser sees a duplicate.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw err;
     } finally {
       await admin.end();
     }
