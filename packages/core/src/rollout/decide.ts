@@ -10,7 +10,7 @@
  */
 import { conflict, forbidden, invalid, notFound, type SluiceError } from '../errors/errors.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { isPauseStep, isWeightStep } from './plan.js';
+import { isPauseStep, isWeightStep, validatePlan } from './plan.js';
 import { ineligibleApprovers, isDuplicate, pendingApprovalStep, reduce } from './reducer.js';
 import {
   SYSTEM_ACTOR,
@@ -138,6 +138,14 @@ export function decide(state: RolloutState | undefined, command: RolloutCommand,
 
   if (command.type === 'create') {
     if (state !== undefined) return refuse(conflict(`rollout ${state.id} already exists`, [{ where: 'rolloutId', message: 'choose another id' }]));
+    if (typeof command.rolloutId !== 'string' || command.rolloutId === '')
+      return refuse(invalid('a rollout needs an id', [{ where: 'rolloutId', message: 'required' }]));
+    // The log must only ever hold plans the schema accepts: replay trusts them.
+    try {
+      validatePlan(command.plan, 'plan');
+    } catch (e) {
+      return refuse(e as SluiceError);
+    }
     const created = { ...meta, type: 'created', rolloutId: command.rolloutId, plan: command.plan, baseline: command.baseline } as const;
     if (command.baseline !== null && command.baseline === command.plan.candidate)
       return refuse(invalid(`candidate ${command.plan.candidate} is already serving`, [{ where: 'candidate', message: 'nothing to roll out' }]));

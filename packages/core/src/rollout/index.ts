@@ -5,3 +5,4 @@ export * from './reducer.js';
 export * from './decide.js';
 export * from './view.js';
 export * from './invariant.js';
+export * from './progress.js';

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { SluiceError } from '../errors/errors.js';
 import { decide, tick } from './decide.js';
 import { assertInvariant } from './invariant.js';
+import { rolloutProgress } from './progress.js';
 import { reduce, replay } from './reducer.js';
 import { ACTIVE_STATUSES, ROLLOUT_STATUSES, isTerminal, type RolloutEvent, type RolloutEventBody, type RolloutState } from './state.js';
 import { ACTORS, plan as planArb, runStep } from './testing/arbitraries.js';
@@ -51,7 +52,12 @@ describe('rollout state machine (property)', () => {
           now += step.advanceSeconds * 1000;
           if (step.kind === 'tick') {
             const before = state;
-            apply(tick(state, iso(), { windowOpen: step.windowOpen }));
+            const signals = { windowOpen: step.windowOpen };
+            const due = tick(state, iso(), signals);
+            // What progress says the rollout waits for agrees with what the tick does.
+            if (state.status === 'progressing')
+              assert.equal(due.length > 0, rolloutProgress(state, iso(), signals).waitingFor.length === 0, 'progress and tick disagree');
+            apply(due);
             // Ticking again at the same moment finds nothing more to do.
             if (state !== before) assert.deepEqual(tick(state, iso(), { windowOpen: step.windowOpen }), []);
             continue;

@@ -7,6 +7,7 @@ import { parsePlan, type RolloutPlan } from './plan.js';
 import { init, isDuplicate, reduce, replay } from './reducer.js';
 import type { GateSignals, RolloutCommand, RolloutCommandBody, RolloutEvent, RolloutState } from './state.js';
 import { currentWeight, routingView } from './view.js';
+import { rolloutProgress } from './progress.js';
 
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');
 
@@ -352,6 +353,35 @@ describe('idempotency, replay and the system clock', () => {
     assert.equal(s.status, 'pending');
     assert.deepEqual(s.applied, ['c']);
     assert.equal(s.baseline, null);
+  });
+});
+
+describe('progress', () => {
+  it('says what a step waits for and when its timer ends', () => {
+    const r = new Rollout(plan('  - {weight: 5, hold: 10m, gates: [analysis, window]}\n  - {pause: {duration: 1h}}\n  - {approval: {}}\n  - {weight: 100}\n', ANALYSIS + 'rollback: {mode: drain, drainTimeout: 20m}\n')).create();
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: ['start'], timerEndsAt: null });
+    r.send({ type: 'start' });
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: ['hold', 'analysis', 'window'], timerEndsAt: new Date(T0 + 600_000).toISOString() });
+    r.advance(10);
+    assert.deepEqual(rolloutProgress(r.s, r.iso(), { windowOpen: true }).waitingFor, ['analysis']);
+    r.send({ type: 'verdict', verdict: 'pass' }, 'analysis');
+    assert.deepEqual(rolloutProgress(r.s, r.iso(), { windowOpen: true }).waitingFor, []);
+    r.tick({ windowOpen: true });
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: ['resume'], timerEndsAt: new Date(T0 + 70 * 60_000).toISOString() });
+    r.advance(60).tick();
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: ['approval'], timerEndsAt: null });
+    r.send({ type: 'rollback' }, 'bob');
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: ['drain'], timerEndsAt: new Date(T0 + 90 * 60_000).toISOString() });
+    r.send({ type: 'abort' }, 'bob');
+    assert.deepEqual(rolloutProgress(r.s, r.iso()), { waitingFor: [], timerEndsAt: null });
+  });
+
+  it('refuses to create a rollout from a plan the schema rejects', () => {
+    const bad = { ...plan('  - {weight: 100}\n'), steps: [{ weight: 150 }] } as RolloutPlan;
+    const d = decide(undefined, { type: 'create', rolloutId: 'r', plan: bad, baseline: null, requestId: 'a', actor: 'alice' }, new Date(T0).toISOString());
+    assert.ok(!d.ok);
+    assert.equal(d.error.kind, 'invalid');
+    assert.ok(d.error.details.some((x) => x.where === 'plan steps[0].weight'));
   });
 });
 
