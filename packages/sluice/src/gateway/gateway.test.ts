@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { request } from 'undici';
 import { agentRoute, config, release, startGateway, startUpstream } from './testing.js';
 
@@ -123,7 +123,7 @@ test('an upstream that refuses connections gives a 502 JSON naming the release, 
 });
 
 test('an upstream that accepts but never answers gives a 504 after the headers timeout, never a hang', async () => {
-  const held = new Set<import('node:net').Socket>();
+  const held = new Set<Socket>();
   const silent = createServer((s) => void held.add(s));
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const port = (silent.address() as { port: number }).port;

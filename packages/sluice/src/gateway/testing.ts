@@ -2,7 +2,7 @@
  * Test fixtures for the gateway: real HTTP upstreams on loopback and routing configs built in code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { sha256, type AgentRoute, type RoutedRelease, type RolloutRoute, type RoutingConfig } from '@sluice/core';
 import { Pool } from 'undici';
 import { Gateway, type GatewayOptions } from './gateway.js';
@@ -38,6 +38,12 @@ export async function startUpstream(name: string, handler?: UpstreamHandler, opt
       res.end(out);
     });
   });
+  // Upgraded sockets leave the server's books; track every socket so close() ends them all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -47,7 +53,7 @@ export async function startUpstream(name: string, handler?: UpstreamHandler, opt
     seen,
     close: () =>
       new Promise<void>((r) => {
-        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
   };

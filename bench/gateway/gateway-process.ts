@@ -1,0 +1,33 @@
+/**
+ * The gateway under load: an active canary rollout (10%, session units, in-memory affinity)
+ * whose baseline and candidate both point at the bench upstream.
+ */
+import { sha256 } from '@sluice/core';
+import { Gateway, StaticConfigSource } from '../../packages/sluice/src/gateway/index.js';
+
+const [port, upstream] = [Number(process.argv[2]), process.argv[3] as string];
+const rel = (name: string) => ({ release: name, digest: sha256(name), upstreams: [upstream], memoryNamespace: `mem/${name}` });
+const gw = new Gateway({
+  port,
+  source: new StaticConfigSource({
+    epoch: 1,
+    generatedAt: new Date().toISOString(),
+    agents: [
+      {
+        agent: 'support-agent',
+        match: { pathPrefix: '/' },
+        affinityTtlSeconds: 1800,
+        baseline: rel('support-agent@2.3.0'),
+        rollout: { id: 'bench-rollout', strategy: 'canary', unit: 'session', weight: 10, candidate: rel('support-agent@2.3.1') },
+      },
+    ],
+  }),
+});
+await gw.start();
+console.log(`ready ${gw.port}`);
+// Drain measurements as the telemetry part would, so the buffer never fills.
+setInterval(() => gw.measurements.drain(), 1_000).unref();
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    void gw.stop().finally(() => process.exit(0));
+  });
