@@ -74,6 +74,7 @@ export function pendingApprovalStep(state: RolloutState): number | undefined {
 
 type Transition = (state: RolloutState, event: RolloutEvent) => RolloutState | undefined;
 
+
 /** Each event's transition: the new state (without bookkeeping), or undefined if it does not apply. */
 const transitions: { [T in RolloutEvent['type']]: (s: RolloutState, e: EventOf<T>) => RolloutState | undefined } = {
   created: () => undefined, // only `init` starts a rollout
@@ -198,25 +199,40 @@ const transitions: { [T in RolloutEvent['type']]: (s: RolloutState, e: EventOf<T
 /** Apply one event. Returns `state` itself (same object) when the event does not apply. */
 export function reduce(state: RolloutState, event: RolloutEvent): RolloutState {
   if (isDuplicate(state, event.requestId)) return state;
-  if (!Number.isFinite(ms(event.at))) return state;
-  const transition = transitions[event.type] as Transition;
   const next = transition(state, event);
-  if (next === undefined) return state;
-  return {
-    ...next,
-    updatedAt: event.at,
-    lastReason: event.reason ?? next.lastReason,
-    version: state.version + 1,
-    applied: [...state.applied, event.requestId],
-  };
+  return next === undefined ? state : withBookkeeping(next, state, event, [...state.applied, event.requestId]);
 }
 
-/** Rebuild a rollout from its event log. The log must begin with `created`. */
+function transition(state: RolloutState, event: RolloutEvent): RolloutState | undefined {
+  if (!Number.isFinite(ms(event.at))) return undefined;
+  return (transitions[event.type] as Transition)(state, event);
+}
+
+function withBookkeeping(next: RolloutState, prev: RolloutState, event: RolloutEvent, applied: string[]): RolloutState {
+  return { ...next, updatedAt: event.at, lastReason: event.reason ?? next.lastReason, version: prev.version + 1, applied };
+}
+
+/**
+ * Rebuild a rollout from its event log. The log must begin with `created`. Equal to folding
+ * `reduce` over the log, in linear time: the applied ids live in one Set and one array while
+ * folding, instead of a copy per event.
+ */
 export function replay(events: readonly RolloutEvent[]): RolloutState {
   const [first, ...rest] = events;
   if (first === undefined || first.type !== 'created')
     throw invalid('a rollout event log begins with a created event', [
       { where: 'events[0]', message: first === undefined ? 'the log is empty' : `found ${first.type}` },
     ]);
-  return rest.reduce(reduce, init(first));
+  let state = init(first);
+  const applied = [...state.applied];
+  const seen = new Set(applied);
+  for (const event of rest) {
+    if (seen.has(event.requestId)) continue;
+    const next = transition(state, event);
+    if (next === undefined) continue;
+    seen.add(event.requestId);
+    applied.push(event.requestId);
+    state = withBookkeeping(next, state, event, applied);
+  }
+  return { ...state, applied: [...applied] };
 }
