@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { releaseDigest, replay, type RolloutEvent } from '@sluice/core';
 import { BACKENDS } from '../adapters/store/testing.js';
 import { ROLES } from './auth/roles.js';
+import { watchRouting } from './routing/watch.js';
 import { signManifest, startTestControl, testKey, testManifest, type TestControl } from './testing.js';
 
 const plan = (candidate: string, steps: unknown[] = [{ weight: 10, hold: '1m' }, { weight: 50, hold: '1m' }, { weight: 100 }]) => ({
@@ -92,6 +93,19 @@ for (const backend of BACKENDS) {
       const same = await t.call('GET', `/v1/routing?after=${r.body.epoch}&waitMs=300`);
       assert.equal(same.body.epoch, r.body.epoch);
       assert.ok(Date.now() - idle >= 250, 'with nothing new it waits waitMs');
+    });
+
+    it('feeds in-process parts every new routing config, in epoch order', async () => {
+      const seen: number[] = [];
+      const w = watchRouting(t.plane, (c) => seen.push(c.epoch), { waitMs: 5000 });
+      for (let i = 0; seen.length === 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+      const m = testManifest('support-agent', '2.5.0');
+      await t.call('POST', '/v1/releases', { body: { manifest: m } });
+      await t.call('POST', '/v1/deployments', { body: { release: 'support-agent@2.5.0', upstreams: ['http://127.0.0.1:9025'] } });
+      for (let i = 0; seen.length < 2 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+      await w.stop();
+      assert.equal(seen.length, 2, `got ${JSON.stringify(seen)}`);
+      assert.ok(seen[1]! > seen[0]!);
     });
 
     it('refuses a bad plan or an unknown release and stores nothing', async () => {

@@ -1,12 +1,14 @@
 /**
  * `sluice up` as a function: one process made of parts. The control plane (store, rollout loop,
- * API) comes first; other parts (the gateway, telemetry) join through PART_FACTORIES, each a
- * few lines, and are started after it and stopped before it.
+ * API) comes first; other modules (the gateway, telemetry and analysis) join through
+ * UP_EXTENSIONS, each a few lines: routes mounted on the control app, and parts started after
+ * the control plane and stopped before it.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { invalid, parsePublicKey } from '@sluice/core';
 import { parse as parseYaml } from 'yaml';
+import type { RouteModule } from '../control/app.js';
 import { openControlPlane, type ControlPlane } from '../control/plane.js';
 import type { ReleasePolicy } from '../control/services/releases.js';
 import { Parts, type ServerPart } from './part.js';
@@ -30,9 +32,22 @@ export interface UpContext {
   options: UpOptions;
 }
 
-/** Parts other modules add to `sluice up`: return the parts to run (or none). */
-export type PartFactory = (ctx: UpContext) => ServerPart[] | Promise<ServerPart[]>;
-export const PART_FACTORIES: PartFactory[] = [];
+/** What a module adds to `sluice up`. */
+export interface UpExtension {
+  /** `/v1` route modules mounted on the control app (with its auth and OpenAPI). */
+  routes?: RouteModule[];
+  /** Parts to run once the control plane is open (e.g. the gateway on `options.gatewayPort`). */
+  parts?(ctx: UpContext): ServerPart[] | Promise<ServerPart[]>;
+}
+
+/**
+ * Modules register here, e.g. in up.ts:
+ *   UP_EXTENSIONS.push(async (options) => {
+ *     const analysis = await createAnalysisService({ priceFile: join(options.dataDir, 'prices.json') });
+ *     return { routes: [analysis.routes], parts: ({ plane }) => [analysis.attach(plane)] };
+ *   });
+ */
+export const UP_EXTENSIONS: Array<(options: UpOptions) => UpExtension | Promise<UpExtension>> = [];
 
 export interface RunningUp {
   plane: ControlPlane;
@@ -77,6 +92,8 @@ export function loadPolicy(trustedKeys: string[], policyFile?: string): ReleaseP
 export async function runUp(options: UpOptions): Promise<RunningUp> {
   const policy = loadPolicy(options.trustedKeys, options.policyFile);
   const log = options.log ?? (() => {});
+  const extensions: UpExtension[] = [];
+  for (const make of UP_EXTENSIONS) extensions.push(await make(options));
   const plane = await openControlPlane({
     dataDir: options.dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -85,10 +102,11 @@ export async function runUp(options: UpOptions): Promise<RunningUp> {
     policy,
     tickMs: options.tickMs,
     onLoopError: (err) => log(`rollout loop: ${(err as Error).message}`),
+    routes: extensions.flatMap((e) => e.routes ?? []),
   });
   const extra: ServerPart[] = [];
   try {
-    for (const factory of PART_FACTORIES) extra.push(...(await factory({ plane, options })));
+    for (const e of extensions) extra.push(...((await e.parts?.({ plane, options })) ?? []));
   } catch (err) {
     await plane.db.close();
     throw err;
