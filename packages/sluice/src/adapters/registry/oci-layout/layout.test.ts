@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { digestHex, sha256 } from '@sluice/core';
 import { CorruptBlobError, isValidRefName, OciLayoutRegistry } from './layout.js';
@@ -73,6 +75,52 @@ describe('OCI image layout registry', () => {
     const reg = await layout();
     await Promise.all(Array.from({ length: 12 }, (_, i) => reg.putManifest(manifestJson({ annotations: { i: String(i) } }), 'application/vnd.oci.image.manifest.v1+json', `t-${i}`)));
     assert.equal((await reg.tags()).length, 12);
+  });
+
+  it('keeps every entry when separate processes write one store at once', async () => {
+    const reg = await layout();
+    const module = fileURLToPath(new URL('./layout.ts', import.meta.url));
+    // Children start writing at the same moment, so their index updates really interleave.
+    const startAt = Date.now() + 2500;
+    const child = (id: number) =>
+      new Promise<void>((resolve, reject) => {
+        const code = `
+          const { OciLayoutRegistry } = await import(${JSON.stringify(module)});
+          const r = new OciLayoutRegistry(${JSON.stringify(reg.dir)});
+          await new Promise((r) => setTimeout(r, ${startAt} - Date.now()));
+          await Promise.all(Array.from({ length: 20 }, (_, i) => r.putManifest(
+            new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', annotations: { p: '${id}', i: String(i) } })),
+            'application/vnd.oci.image.manifest.v1+json', 'p${id}-' + i)));`;
+        const p = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (d) => (err += d));
+        p.on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`writer ${id} exited ${c}: ${err}`))));
+      });
+    await Promise.all([child(1), child(2), child(3)]);
+    assert.equal((await reg.tags()).length, 60);
+    assert.equal(JSON.parse(await readFile(join(reg.dir, 'index.json'), 'utf8')).manifests.length, 60);
+  });
+
+  it('waits for another writer\'s lock, and takes over one left by a crash', async () => {
+    const reg = await layout();
+    await reg.putBlob(enc('init'), 'text/plain');
+    const lock = join(reg.dir, 'index.json.lock');
+    await writeFile(lock, '99999');
+    let done = false;
+    const put = reg.putManifest(manifestJson(), 'application/vnd.oci.image.manifest.v1+json', 'held').then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(done, false, 'wrote while another process held the lock');
+    await rm(lock);
+    await put;
+    assert.deepEqual(await reg.tags(), ['held']);
+
+    await mkdir(reg.dir, { recursive: true });
+    await writeFile(lock, '99999');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await reg.putManifest(manifestJson({ annotations: { x: '1' } }), 'application/vnd.oci.image.manifest.v1+json', 'stale');
+    assert.deepEqual(await reg.tags(), ['held', 'stale']);
+    await assert.rejects(readFile(lock), /ENOENT/);
   });
 
   it('accepts only OCI ref names as tags', () => {
