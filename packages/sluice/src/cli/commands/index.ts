@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext, RegisterCommand } from './context.js';
+import { registerAnalysis } from './analysis.js';
 import { registerInit } from './init.js';
 import { registerKeygen } from './keygen.js';
 import { registerRelease } from './release/index.js';
@@ -12,7 +13,7 @@ import { registerAudit } from './audit.js';
 import { registerToken } from './token.js';
 
 /** One module per noun; each adds its own subcommands. Order is the order in `sluice --help`. */
-const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerDeploy, registerRollout, registerLog, registerAudit, registerToken, registerVersion];
+const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerDeploy, registerRollout, registerAnalysis, registerLog, registerAudit, registerToken, registerVersion];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of nouns) register(program, ctx);
