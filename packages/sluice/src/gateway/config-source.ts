@@ -9,7 +9,7 @@ import { invalid, type RoutingConfig } from '@sluice/core';
 import { request } from 'undici';
 
 export interface SourceStatus {
-  kind: 'static' | 'file' | 'control-plane';
+  kind: 'static' | 'file' | 'control-plane' | 'feed';
   /** False while the source cannot be read: the gateway is serving its last good config. */
   connected: boolean;
   lastError?: string;
@@ -98,6 +98,34 @@ export class StaticConfigSource implements ConfigSource {
   }
 }
 
+/**
+ * A feed in the same process (the control plane under `sluice up`): `subscribe` delivers each
+ * new config and returns how to stop; `onError` reports a failed read (the gateway goes stale).
+ */
+export class FeedConfigSource implements ConfigSource {
+  private stopFeed: (() => Promise<void>) | undefined;
+  private st: SourceStatus = { kind: 'feed', connected: false };
+  constructor(private readonly subscribe: (apply: (c: RoutingConfig) => void, onError: (err: unknown) => void) => { stop(): Promise<void> }) {}
+  start(apply: (c: RoutingConfig) => void): void {
+    const feed = this.subscribe(
+      (c) => {
+        this.st = { kind: 'feed', connected: true, lastOkAt: new Date().toISOString() };
+        apply(c);
+      },
+      (err) => {
+        this.st = { ...this.st, connected: false, lastError: err instanceof Error ? err.message : String(err) };
+      },
+    );
+    this.stopFeed = () => feed.stop();
+  }
+  async stop(): Promise<void> {
+    await this.stopFeed?.();
+  }
+  status(): SourceStatus {
+    return this.st;
+  }
+}
+
 /** A JSON file, re-read when its modification time changes. */
 export class FileConfigSource implements ConfigSource {
   private timer: NodeJS.Timeout | undefined;
@@ -168,7 +196,7 @@ export class ControlPlaneConfigSource implements ConfigSource {
     while (!this.stopped) {
       this.abort = new AbortController();
       const url = new URL('/v1/routing', this.opts.url);
-      url.searchParams.set('after', String(this.epoch));
+      url.searchParams.set('after', String(Math.max(0, this.epoch)));
       url.searchParams.set('waitMs', String(first ? 0 : waitMs));
       try {
         const res = await request(url, {

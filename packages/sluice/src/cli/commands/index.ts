@@ -6,6 +6,7 @@ import { registerKeygen } from './keygen.js';
 import { registerRelease } from './release/index.js';
 import { registerVersion } from './version.js';
 import { registerUp } from './up.js';
+import { registerGateway } from './gateway.js';
 import { registerDeploy } from './deploy.js';
 import { registerRollout } from './rollout.js';
 import { registerLog } from './log.js';
@@ -13,7 +14,7 @@ import { registerAudit } from './audit.js';
 import { registerToken } from './token.js';
 
 /** One module per noun; each adds its own subcommands. Order is the order in `sluice --help`. */
-const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerDeploy, registerRollout, registerAnalysis, registerLog, registerAudit, registerToken, registerVersion];
+const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerGateway, registerDeploy, registerRollout, registerAnalysis, registerLog, registerAudit, registerToken, registerVersion];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of nouns) register(program, ctx);
