@@ -5,6 +5,7 @@ export * from './release/manifest.js';
 export * from './release/source.js';
 export * from './release/components.js';
 export * from './release/tree.js';
+export * from './release/manifest-schema.js';
 export * from './routing/config.js';
 export * from './signing/dsse.js';
 export * from './assignment/index.js';

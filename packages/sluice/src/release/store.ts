@@ -19,6 +19,7 @@ import {
   isDigest,
   MEDIA_TYPES,
   notFound,
+  parseReleaseManifest,
   RELEASE_MEDIA_TYPE,
   sha256,
   type Component,
@@ -27,7 +28,7 @@ import {
   type ReleaseManifest,
 } from '@sluice/core';
 import type { Descriptor, Registry } from '../adapters/registry/registry.js';
-import { CorruptBlobError, OCI_MANIFEST_MEDIA_TYPE, OciLayoutRegistry } from '../adapters/registry/oci-layout/index.js';
+import { CorruptBlobError, isValidRefName, OCI_MANIFEST_MEDIA_TYPE, OciLayoutRegistry } from '../adapters/registry/oci-layout/index.js';
 
 export const RELEASE_ARTIFACT_TYPE = RELEASE_MEDIA_TYPE;
 export const SIGNATURE_ARTIFACT_TYPE = MEDIA_TYPES.signature;
@@ -101,6 +102,7 @@ export class ReleaseStore {
    * nothing; storing a different release under an existing agent@version is a conflict.
    */
   async putRelease(manifest: ReleaseManifest, blobs: ComponentBlobs = new Map()): Promise<ResolvedRelease & { created: boolean }> {
+    parseReleaseManifest(manifest);
     const manifestBytes = canonicalBytes(manifest);
     const digest = sha256(manifestBytes);
     const layers: Array<{ descriptor: Descriptor; bytes: Uint8Array }> = manifest.components.map((c) => {
@@ -108,6 +110,7 @@ export class ReleaseStore {
       return { descriptor: { mediaType: c.mediaType, digest: c.digest, size: c.size, annotations: { [TITLE_ANNOTATION]: `${c.kind}/${c.name}` } }, bytes };
     });
     const tag = releaseTag(manifest.agent, manifest.version);
+    if (!isValidRefName(tag)) throw invalid(`${releaseRef(manifest)}: ${tag} is not a valid OCI ref name`, [{ where: 'version', message: 'use letters, digits and . - + in the version' }]);
     const existing = await this.summaryByTag(tag);
     if (existing && existing.digest !== digest) {
       throw conflict(`${releaseRef(manifest)} already exists as ${existing.digest}; releases are immutable, so give this one a new version`, [
@@ -274,7 +277,7 @@ export class ReleaseStore {
       }
       throw err;
     }
-    const manifest = parseJson(manifestBytes, `release manifest ${s.digest}`) as ReleaseManifest;
+    const manifest = parseReleaseManifest(parseJson(manifestBytes, `release manifest ${s.digest}`), `manifest of ${s.ref}`);
     return { ...s, manifest, manifestBytes };
   }
 }
