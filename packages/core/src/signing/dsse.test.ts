@@ -53,6 +53,11 @@ describe('DSSE v1', () => {
     const both = signEnvelope(manifest, other.privateKeyPem, RELEASE_PAYLOAD_TYPE, env);
     assert.equal(both.signatures.length, 2);
     assert.equal(verifyEnvelope(both, d, [other.publicKeyPem]).keyid, other.keyid);
+    // keyid is only a hint: a trusted key's signature under another tool's keyid still counts
+    const hinted = { ...env, signatures: [{ keyid: 'SHA256:some-other-convention', sig: env.signatures[0]!.sig }] };
+    assert.deepEqual(verifyEnvelope(hinted, d, [key.publicKeyPem]), { ok: true, keyid: key.keyid });
+    const short = { ...env, signatures: [{ keyid: key.keyid, sig: 'AAAA' }] };
+    assert.equal(verifyEnvelope(short, d, [key.publicKeyPem]).failure, 'bad-signature');
   });
 
   it('rejects any single-bit change of the signature or the payload', () => {

@@ -128,12 +128,16 @@ export function verifyEnvelope(envelope: unknown, manifestDigest: Digest, truste
   const badByTrusted: string[] = [];
   for (const s of env.signatures) {
     if (typeof s?.sig !== 'string') continue;
-    // Try the named key first; a signature without a usable keyid is tried against every trusted key.
-    const candidates = s.keyid && trusted.has(s.keyid) ? [[s.keyid, trusted.get(s.keyid)!] as const] : s.keyid ? [] : [...trusted.entries()];
-    for (const [keyid, key] of candidates) {
-      if (verify(null, message, key, Buffer.from(s.sig, 'base64'))) return { ok: true, keyid };
-      badByTrusted.push(keyid);
+    const sig = Buffer.from(s.sig, 'base64');
+    const named = s.keyid ? trusted.get(s.keyid) : undefined;
+    if (named) {
+      if (verify(null, message, named, sig)) return { ok: true, keyid: s.keyid };
+      badByTrusted.push(s.keyid);
+      continue;
     }
+    // DSSE's keyid is an unauthenticated hint: a signature whose keyid names no trusted key may
+    // still be by one (another tool's keyid convention), so every trusted key gets a try.
+    for (const [keyid, key] of trusted) if (verify(null, message, key, sig)) return { ok: true, keyid };
   }
   if (badByTrusted.length > 0) {
     return { ok: false, failure: 'bad-signature', reason: `the signature by trusted key ${badByTrusted[0]} does not verify: the envelope or its signature was altered` };
