@@ -12,6 +12,7 @@ import type { RouteModule } from '../control/app.js';
 import { openControlPlane, type ControlPlane } from '../control/plane.js';
 import type { ReleasePolicy } from '../control/services/releases.js';
 import { Parts, type ServerPart } from './part.js';
+import { gatewayUpExtension } from '../gateway/up.js';
 
 export interface UpOptions {
   port: number;
@@ -48,6 +49,9 @@ export interface UpExtension {
  *   });
  */
 export const UP_EXTENSIONS: Array<(options: UpOptions) => UpExtension | Promise<UpExtension>> = [];
+
+// The gateway serves agent traffic on --gateway-port, fed by the routing config in process.
+UP_EXTENSIONS.push(gatewayUpExtension);
 
 export interface RunningUp {
   plane: ControlPlane;

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { releaseDigest } from '@sluice/core';
+import { signManifest, startTestControl, testManifest } from '../control/testing.js';
+import { ReleaseStore } from '../release/store.js';
+import { runCli } from '../testing/cli.js';
+import { ControlPlaneConfigSource } from './config-source.js';
+import { Gateway } from './gateway.js';
+import { inParallel, startUpstream } from './testing.js';
+import { gatewayPart } from './up.js';
+import type { UpOptions } from '../server/up.js';
+
+const until = async (cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+test('end to end with the real control plane: deploy, canary at 50%, rollback drains; the long-poll gateway and the in-process one agree', async () => {
+  const t = await startTestControl('pglite', { tickMs: 100 });
+  await t.plane.http.start();
+  await t.plane.loop.start();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-e2e-'));
+  const v1 = await startUpstream('v1', undefined, { record: false });
+  const v2 = await startUpstream('v2', undefined, { record: false });
+  const remote = new Gateway({ port: 0, source: new ControlPlaneConfigSource({ url: t.plane.http.url(), token: t.adminToken, waitMs: 1_000, retryMs: 50 }) });
+  const local = gatewayPart({ plane: t.plane, options: { gatewayPort: 0, host: '127.0.0.1' } as UpOptions });
+  try {
+    const store = ReleaseStore.open(join(dir, 'store'));
+    for (const v of ['1.0.0', '2.0.0']) {
+      const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
+      await store.putRelease(m);
+      await store.putSignature(releaseDigest(m), signManifest(m));
+    }
+    const cli = (...args: string[]) => runCli(['--server', t.plane.http.url(), '--token', t.adminToken, '--store', join(dir, 'store'), ...args]);
+    for (const v of ['1.0.0', '2.0.0']) assert.equal((await cli('release', 'register', `support-agent@${v}`)).code, 0);
+    assert.equal((await cli('deploy', 'add', 'support-agent@1.0.0', '--upstream', v1.url, '--match-path-prefix', '/support')).code, 0);
+    assert.equal((await cli('deploy', 'add', 'support-agent@2.0.0', '--upstream', v2.url, '--match-path-prefix', '/support')).code, 0);
+    await remote.start();
+    await local.start();
+    const localUrl = local.describe?.() as string;
+
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, 'agent: support-agent\ncandidate: support-agent@2.0.0\nsteps:\n  - weight: 50\n    hold: 1h\n  - weight: 100\n');
+    const started = await cli('rollout', 'start', '-f', plan);
+    assert.equal(started.code, 0, started.stderr);
+    await until(() => remote.status().epoch !== null && (remote.status().epoch as number) > 0 && remote.status().ready);
+
+    const served = (base: string) => async (s: string) => {
+      const r = await fetch(`${base}/support/chat`, { headers: { 'sluice-session': s } });
+      return ((await r.json()) as { served?: string }).served ?? `status ${r.status}`;
+    };
+    const remoteUrl = `http://127.0.0.1:${remote.port}`;
+    const sessions = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    let viaRemote: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      viaRemote = await inParallel(sessions, 16, served(remoteUrl));
+      if (viaRemote.includes('v2')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const canary = viaRemote.filter((x) => x === 'v2').length;
+    assert.ok(canary > 100 && canary < 200, `about half of 300 sessions on the canary: ${canary}`);
+    assert.deepEqual(await inParallel(sessions, 16, served(localUrl)), viaRemote, 'in-process and long-poll gateways assign alike');
+
+    const rb = await cli('rollout', 'rollback', 'support-agent', '--reason', 'e2e');
+    assert.equal(rb.code, 0, rb.stderr);
+    await until(() => remote.status().drains.length > 0);
+    const fresh = await inParallel(Array.from({ length: 100 }, (_, i) => `new-${i}`), 16, served(remoteUrl));
+    assert.ok(fresh.every((x) => x === 'v1'), 'new sessions go to the baseline after the rollback');
+    assert.deepEqual(await inParallel(sessions, 16, served(remoteUrl)), viaRemote, 'canary sessions drain on their release');
+    const [d] = remote.status().drains;
+    assert.equal(d?.mode, 'drain');
+    assert.equal(d?.sessions, canary);
+  } finally {
+    await local.stop();
+    await remote.stop();
+    await v1.close();
+    await v2.close();
+    await t.plane.http.stop();
+    await t.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,39 @@
+/**
+ * The gateway as a part of `sluice up`: it takes routing configs straight from the control plane
+ * in the same process (no HTTP, no token) and listens on `--gateway-port` (default 7701).
+ *
+ * Other parts that need the gateway in process (telemetry consumes its measurements, e.g.
+ * `gw.measurements.subscribe(...)`) register in GATEWAY_ATTACHMENTS; each is called once the
+ * gateway exists, before it starts, and may return a function to run when it stops.
+ */
+import type { ServerPart } from '../server/part.js';
+import type { UpContext, UpExtension, UpOptions } from '../server/up.js';
+import { watchRouting } from '../control/routing/watch.js';
+import { FeedConfigSource } from './config-source.js';
+import { Gateway } from './gateway.js';
+
+export const GATEWAY_ATTACHMENTS: Array<(gw: Gateway, ctx: UpContext) => void | (() => void | Promise<void>)> = [];
+
+export function gatewayPart(ctx: UpContext): ServerPart {
+  const { plane, options } = ctx;
+  const source = new FeedConfigSource((apply, onError) => watchRouting({ db: plane.db, routing: plane.routing }, apply, { onError }));
+  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source });
+  const detach: Array<() => void | Promise<void>> = [];
+  return {
+    name: 'gateway',
+    async start() {
+      for (const attach of GATEWAY_ATTACHMENTS) {
+        const d = attach(gw, ctx);
+        if (d) detach.push(d);
+      }
+      await gw.start();
+    },
+    async stop() {
+      await gw.stop();
+      for (const d of detach.splice(0)) await d();
+    },
+    describe: () => `http://${options.host}:${gw.port}`,
+  };
+}
+
+export const gatewayUpExtension = (_options: UpOptions): UpExtension => ({ parts: (ctx) => [gatewayPart(ctx)] });
