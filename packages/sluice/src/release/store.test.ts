@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { canonicalBytes, digestHex, generateSigningKey, MEDIA_TYPES, RELEASE_MEDIA_TYPE, releaseDigest, sha256, signEnvelope, type Component, type ReleaseManifest } from '@sluice/core';
 import { compareVersions, ReleaseStore } from './store.js';
+import { checkIntegrity } from './verify.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -112,6 +115,19 @@ describe('ReleaseStore over an OCI layout', () => {
     const path = join(dir, 'store', 'blobs', 'sha256', digestHex(put.digest));
     await writeFile(path, (await readFile(path, 'utf8')).replace('3.0.0', '3.0.1'));
     await assert.rejects(store.resolve('support-agent@3.0.0'), /tampered manifest/);
+  });
+
+  it('is a layout skopeo reads, and reads what skopeo writes', async () => {
+    const { dir, store } = await tempStore();
+    const { manifest, blobs } = release('4.0.0', 'copied by another tool');
+    const put = await store.putRelease(manifest, blobs);
+    const copy = join(dir, 'copy');
+    await promisify(execFile)('skopeo', ['copy', '--quiet', `oci:${join(dir, 'store')}:support-agent-4.0.0`, `oci:${copy}:support-agent-4.0.0`]);
+    const { release: r } = await checkIntegrity(ReleaseStore.open(copy), 'support-agent@4.0.0');
+    assert.equal(r.digest, put.digest);
+    assert.equal(r.imageManifest.digest, put.imageManifest.digest);
+    const { stdout } = await promisify(execFile)('skopeo', ['inspect', '--raw', `oci:${join(dir, 'store')}:support-agent-4.0.0`]);
+    assert.equal(JSON.parse(stdout).config.digest, put.digest);
   });
 
   it('orders versions by semver precedence', () => {
