@@ -70,6 +70,12 @@ export interface AnalysisResult {
   reason: string;
 }
 
+const METHOD: Record<IntervalScale, string> = {
+  difference: 'asymptotic CS (Waudby-Smith et al.) for canary − baseline',
+  relative: 'asymptotic CS for canary/baseline − 1, delta-method variance (GrowthBook)',
+  exceedance: 'asymptotic CS for the canary share beyond the tolerated baseline quantile, minus the nominal share',
+};
+
 const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1000 || x === Math.round(x) ? String(Math.round(x * 100) / 100) : Number(x.toPrecision(4)).toString()) : String(x));
 const pct = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
@@ -160,7 +166,7 @@ export function evaluate(spec: AnalysisSpec, window: AnalysisWindow, history: re
       interval: judged
         ? {
             scale: c.scale,
-            method: c.scale === 'relative' ? 'asymptotic CS, delta-method lift (GrowthBook)' : 'asymptotic CS (Waudby-Smith et al.)',
+            method: METHOD[c.scale],
             estimate: fin(c.estimate),
             lower: fin(c.lower),
             upper: fin(c.upper),

@@ -21,19 +21,20 @@ export interface HistogramData {
 }
 
 export class Histogram {
-  private readonly counts = new Map<number, number>();
+  /** counts[k] holds bucket index k + offset; dense, because the bench touches it millions of times */
+  private counts = new Float64Array(0);
+  private offset = 0;
+  /** lowest and highest non-empty bucket index (lo > hi when there is none) */
+  private lo = Infinity;
+  private hi = -Infinity;
   private zero = 0;
   private total = 0;
-  private sorted: number[] | undefined;
 
   static from(data: HistogramData): Histogram {
     const h = new Histogram();
     h.zero = data.zero;
     h.total = data.zero;
-    for (const [i, c] of data.bins) {
-      h.counts.set(i, (h.counts.get(i) ?? 0) + c);
-      h.total += c;
-    }
+    for (const [i, c] of data.bins) h.bump(i, c);
     return h;
   }
 
@@ -47,17 +48,35 @@ export class Histogram {
     return this.total;
   }
 
+  private bump(i: number, c: number): void {
+    if (!(c > 0)) return;
+    if (this.counts.length === 0) {
+      this.counts = new Float64Array(64);
+      this.offset = i - 32;
+    } else if (i < this.offset || i >= this.offset + this.counts.length) {
+      const lo = Math.min(i, this.offset);
+      const hi = Math.max(i + 1, this.offset + this.counts.length);
+      const span = hi - lo;
+      const grown = new Float64Array(span * 2);
+      const newOffset = lo - Math.floor(span / 2);
+      grown.set(this.counts, this.offset - newOffset);
+      this.counts = grown;
+      this.offset = newOffset;
+    }
+    this.counts[i - this.offset]! += c;
+    this.total += c;
+    if (i < this.lo) this.lo = i;
+    if (i > this.hi) this.hi = i;
+  }
+
   add(value: number, count = 1): this {
     if (!(count > 0)) return this;
-    this.total += count;
     if (!(value > MIN_VALUE)) {
       this.zero += count;
+      this.total += count;
       return this;
     }
-    const i = Math.ceil(Math.log(value) / LOG_GAMMA);
-    const c = this.counts.get(i);
-    if (c === undefined) this.sorted = undefined;
-    this.counts.set(i, (c ?? 0) + count);
+    this.bump(Math.ceil(Math.log(value) / LOG_GAMMA), count);
     return this;
   }
 
@@ -65,17 +84,13 @@ export class Histogram {
   merge(other: Histogram | HistogramData): this {
     const o = other instanceof Histogram ? other : Histogram.from(other);
     this.zero += o.zero;
-    this.total += o.total;
-    for (const [i, c] of o.counts) {
-      if (!this.counts.has(i)) this.sorted = undefined;
-      this.counts.set(i, (this.counts.get(i) ?? 0) + c);
-    }
+    this.total += o.zero;
+    for (let i = o.lo; i <= o.hi; i++) this.bump(i, o.counts[i - o.offset]!);
     return this;
   }
 
-  private indices(): number[] {
-    this.sorted ??= [...this.counts.keys()].sort((a, b) => a - b);
-    return this.sorted;
+  private static value(i: number): number {
+    return (2 * Math.pow(GAMMA, i)) / (GAMMA + 1);
   }
 
   /**
@@ -85,24 +100,22 @@ export class Histogram {
   quantile(q: number): number {
     if (this.total === 0) return NaN;
     const rank = Math.floor(Math.min(1, Math.max(0, q)) * (this.total - 1));
-    const idx = this.indices();
-    if (rank >= this.total / 2 && idx.length > 0) {
+    if (rank < this.zero) return 0;
+    if (rank >= this.total / 2) {
       // high quantiles (p95, p99): walk down from the top, which touches few buckets
       let seen = this.total;
-      for (let k = idx.length - 1; k >= 0; k--) {
-        const i = idx[k]!;
-        seen -= this.counts.get(i)!;
-        if (rank >= seen) return (2 * Math.pow(GAMMA, i)) / (GAMMA + 1);
+      for (let i = this.hi; i >= this.lo; i--) {
+        seen -= this.counts[i - this.offset]!;
+        if (rank >= seen) return Histogram.value(i);
       }
       return 0;
     }
     let seen = this.zero;
-    if (rank < seen) return 0;
-    for (const i of idx) {
-      seen += this.counts.get(i)!;
-      if (rank < seen) return (2 * Math.pow(GAMMA, i)) / (GAMMA + 1);
+    for (let i = this.lo; i <= this.hi; i++) {
+      seen += this.counts[i - this.offset]!;
+      if (rank < seen) return Histogram.value(i);
     }
-    return (2 * Math.pow(GAMMA, idx[idx.length - 1]!)) / (GAMMA + 1);
+    return Histogram.value(this.hi);
   }
 
   /**
@@ -114,18 +127,18 @@ export class Histogram {
     if (!(threshold > MIN_VALUE)) return threshold < 0 ? this.total : this.total - this.zero;
     const pos = Math.log(threshold) / LOG_GAMMA; // threshold sits in bucket ceil(pos)
     const home = Math.ceil(pos);
-    const idx = this.indices();
     let above = 0;
-    for (let k = idx.length - 1; k >= 0; k--) {
-      const i = idx[k]!;
-      if (i < home) break;
-      const c = this.counts.get(i)!;
-      above += i > home ? c : c * (home - pos);
-    }
+    for (let i = this.hi; i > home && i >= this.lo; i--) above += this.counts[i - this.offset]!;
+    if (home >= this.lo && home <= this.hi) above += this.counts[home - this.offset]! * (home - pos);
     return above;
   }
 
   toJSON(): HistogramData {
-    return { zero: this.zero, bins: this.indices().map((i) => [i, this.counts.get(i)!] as [number, number]) };
+    const bins: [number, number][] = [];
+    for (let i = this.lo; i <= this.hi; i++) {
+      const c = this.counts[i - this.offset]!;
+      if (c > 0) bins.push([i, c]);
+    }
+    return { zero: this.zero, bins };
   }
 }
