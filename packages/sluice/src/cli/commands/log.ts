@@ -15,8 +15,9 @@ export function sinceToIso(since: string, now = Date.now()): string {
 
 function line(e: AuditRow): string {
   const after = (e.after ?? {}) as Record<string, unknown>;
-  const state = typeof after.status === 'string' ? ` → ${after.status}${typeof after.weight === 'number' && after.status !== 'promoted' ? ` ${after.weight}%` : ''}` : '';
-  return `${e.at}  #${e.seq}  ${e.actor.padEnd(10)}  ${e.action.padEnd(26)} ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
+  const split = after.status === 'progressing' || after.status === 'paused' || after.status === 'awaiting-approval';
+  const state = typeof after.status === 'string' ? ` → ${after.status}${split && typeof after.weight === 'number' ? ` ${after.weight}%` : ''}` : '';
+  return `${e.at}  ${`#${e.seq}`.padEnd(5)}  ${e.actor.padEnd(10)}  ${e.action.padEnd(26)} ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
 }
 
 export const registerLog: RegisterCommand = (program, { io, state }) => {
