@@ -216,6 +216,10 @@ export class ReleaseStore {
       if (rest.startsWith('sha256:')) return this.byDigest(rest, agent, r);
       const s = await this.summaryByTag(releaseTag(agent, rest));
       if (!s) throw notFound(`no release ${r} in ${this.registry.location}`, [{ where: 'ref', message: await this.known() }]);
+      // A ref name is only an index entry: never let an edited index hand back another release.
+      if (s.agent !== agent || s.version !== rest) {
+        throw failed(`tampered manifest: ${s.tag} in ${this.registry.location} points at ${s.ref}, not ${r}`, [{ where: s.tag, message: `image manifest ${s.imageManifest.digest}` }]);
+      }
       return s;
     }
     if (r.startsWith('sha256:')) return this.byDigest(r, undefined, r);

@@ -94,6 +94,23 @@ describe('release sign and verify', () => {
     assert.match(r.stderr, /tampered manifest: the stored manifest of support-agent@0\.1\.0 no longer hashes to its release digest/);
   });
 
+  it('fails when the index points a version at another release', async () => {
+    const { store } = await builtRelease();
+    const dir = join(root, `agent-${++n}`);
+    await scaffoldAgent(dir);
+    await writeFile(join(dir, 'agent.yaml'), (await readFile(join(dir, 'agent.yaml'), 'utf8')).replace('version: 0.1.0', 'version: 0.2.0'));
+    assert.equal((await runCli(['release', 'build', dir, '--store', store])).code, 0);
+    assert.equal((await runCli(['release', 'sign', 'support-agent@0.2.0', '--key', join(root, 'keys/release.key'), '--store', store])).code, 0);
+    const indexPath = join(store, 'index.json');
+    const index = JSON.parse(await readFile(indexPath, 'utf8'));
+    const entry = (tag: string) => index.manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+    entry('support-agent-0.1.0').digest = entry('support-agent-0.2.0').digest;
+    await writeFile(indexPath, JSON.stringify(index));
+    const r = await verify(store);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /tampered manifest: support-agent-0\.1\.0 in .* points at support-agent@0\.2\.0, not support-agent@0\.1\.0/);
+  });
+
   it('fails when a consistent forgery keeps the old signature', async () => {
     // Someone rewrites the release wholesale (new prompt, recomputed digests) and moves the old
     // signature onto it: the envelope then signs a different manifest.
