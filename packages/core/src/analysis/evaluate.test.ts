@@ -4,6 +4,7 @@ import { evaluate, type AnalysisResult } from './evaluate.js';
 import { Histogram } from './histogram.js';
 import { emptyCohort, mergeCohorts, type AnalysisWindow, type CohortSample } from './samples.js';
 import { parseAnalysisSpec, type AnalysisSpecInput } from './spec.js';
+import { SluiceError } from '../errors/errors.js';
 import { Prng } from './simulation/prng.js';
 import { SUPPORT_AGENT, type CohortModel } from './simulation/rollout.js';
 
@@ -138,4 +139,30 @@ test('a sample ratio mismatch pauses the rollout whatever the metrics say', () =
   assert.match(r.reason, /sample ratio mismatch/);
   const ok = run(THREE, { seed: 8, windows: 2, baselinePerWindow: 9000, canaryPerWindow: 1000, share: 0.1 });
   assert.equal(ok[1]!.srm.mismatch, false);
+});
+
+test('input the aggregator got wrong is rejected with the field named', () => {
+  const spec = parseAnalysisSpec(THREE);
+  const pair = { baseline: emptyCohort(), canary: emptyCohort() };
+  const base: AnalysisWindow = { index: 0, start: '', end: '', expectedCanaryShare: 0, window: pair, cumulative: pair };
+  assert.throws(() => evaluate(spec, base), (e: unknown) => e instanceof SluiceError && e.kind === 'invalid' && e.details[0]!.where === 'window.expectedCanaryShare');
+  const wrongKind: CohortSample = { sessions: 10, metrics: { escalation_rate: { kind: 'mean', n: 10, sum: 1, sumSq: 1 } } };
+  assert.throws(
+    () => evaluate(spec, { ...base, expectedCanaryShare: 0.1, cumulative: { baseline: emptyCohort(), canary: wrongKind } }),
+    (e: unknown) => e instanceof SluiceError && e.details.some((d) => d.where === 'window.cumulative.canary.metrics.escalation_rate'),
+  );
+});
+
+test('streaks reset when a metric stops passing, and p-values only go down', () => {
+  const results = run({ ...THREE, consecutive: 10 }, { seed: 9, windows: 6, baselinePerWindow: 20000, canaryPerWindow: 20000, canary: { ...SUPPORT_AGENT, escalation: 0.07, costMedian: 0.018, latencyMedian: 760 } });
+  for (let i = 1; i < results.length; i++) {
+    for (const m of results[i]!.metrics) {
+      const prev = results[i - 1]!.metrics.find((p) => p.name === m.name)!;
+      if (prev.pValue !== null && m.pValue !== null) assert.ok(m.pValue <= prev.pValue);
+      assert.equal(m.passStreak, m.verdict === 'pass' ? prev.passStreak + 1 : 0);
+    }
+    assert.equal(results[i]!.passStreak, results[i]!.metrics.every((m) => m.verdict === 'pass') ? results[i - 1]!.passStreak + 1 : 0);
+  }
+  assert.ok(results.every((r) => r.decision === 'continue'), 'consecutive 10 is not reached in 6 windows');
+  assert.ok(results[5]!.passStreak > 0);
 });

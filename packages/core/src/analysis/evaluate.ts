@@ -14,6 +14,7 @@ import { resolveMetric, type AnalysisSpec, type Better, type MetricKind, type Me
 import { Histogram } from './histogram.js';
 import { alwaysValidP } from './stats/msprt.js';
 import { srmCheck } from './stats/srm.js';
+import { invalid, type ErrorDetail } from '../errors/errors.js';
 
 export type AnalysisDecision = 'rollback' | 'pause' | 'advance' | 'continue';
 
@@ -123,6 +124,23 @@ function ruleFor(name: string, m: ReturnType<typeof resolveMetric>, c: Compariso
   }
 }
 
+/** Rejects input the aggregator got wrong, naming the field, rather than judging nonsense. */
+function checkWindow(window: AnalysisWindow, metrics: ReturnType<typeof resolveMetric>[]): void {
+  const details: ErrorDetail[] = [];
+  const share = window.expectedCanaryShare;
+  if (!(share > 0 && share < 1)) details.push({ where: 'window.expectedCanaryShare', message: `must be in (0, 1), got ${share}` });
+  for (const span of ['window', 'cumulative'] as const)
+    for (const cohort of ['baseline', 'canary'] as const) {
+      const c = window[span][cohort];
+      if (!(c.sessions >= 0)) details.push({ where: `window.${span}.${cohort}.sessions`, message: `must be a count, got ${c.sessions}` });
+      for (const m of metrics) {
+        const s = c.metrics[m.name];
+        if (s && s.kind !== m.kind) details.push({ where: `window.${span}.${cohort}.metrics.${m.name}`, message: `the spec declares a ${m.kind} metric but the sample is ${s.kind}` });
+      }
+    }
+  if (details.length > 0) throw invalid(`analysis window ${window.index}: ${details[0]!.where}: ${details[0]!.message}`, details);
+}
+
 /** The samples of one cohort pair for one metric, or undefined. */
 const pick = (pair: CohortPair, name: string) => ({ baseline: pair.baseline.metrics[name], canary: pair.canary.metrics[name] });
 
@@ -133,6 +151,7 @@ const pick = (pair: CohortPair, name: string) => ({ baseline: pair.baseline.metr
 export function evaluate(spec: AnalysisSpec, window: AnalysisWindow, history: readonly AnalysisResult[] = []): AnalysisResult {
   const previous = history[history.length - 1];
   const resolved = spec.metrics.map(resolveMetric);
+  checkWindow(window, resolved);
   const acting = resolved.filter((m) => !m.dryRun).length;
   const alphaPerMetric = spec.alpha / Math.max(1, acting);
 
