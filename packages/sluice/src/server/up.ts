@@ -13,6 +13,7 @@ import { openControlPlane, type ControlPlane } from '../control/plane.js';
 import type { ReleasePolicy } from '../control/services/releases.js';
 import { Parts, type ServerPart } from './part.js';
 import { gatewayUpExtension } from '../gateway/up.js';
+import { analysisUpExtension } from '../analysis/up.js';
 
 export interface UpOptions {
   port: number;
@@ -52,6 +53,7 @@ export const UP_EXTENSIONS: Array<(options: UpOptions) => UpExtension | Promise<
 
 // The gateway serves agent traffic on --gateway-port, fed by the routing config in process.
 UP_EXTENSIONS.push(gatewayUpExtension);
+UP_EXTENSIONS.push(analysisUpExtension);
 
 export interface RunningUp {
   plane: ControlPlane;
