@@ -106,6 +106,10 @@ describe('ReleaseStore over an OCI layout', () => {
     assert.equal(sigs.length, 1);
     assert.deepEqual(sigs[0]!.envelope, env);
     assert.equal(sigs[0]!.descriptor.artifactType, MEDIA_TYPES.signature);
+    // storing the same release again keeps the image manifest its signatures refer to
+    const again = await store.putRelease(manifest, blobs);
+    assert.equal(again.imageManifest.digest, put.imageManifest.digest);
+    assert.equal((await store.signatures(put.digest)).length, 1);
   });
 
   it('reports a tampered manifest blob', async () => {

@@ -133,7 +133,9 @@ export class ReleaseStore {
       await this.registry.putBlob(l.bytes, l.descriptor.mediaType);
     }
     await this.registry.putBlob(manifestBytes, RELEASE_MEDIA_TYPE);
-    const imageManifest = await this.registry.putManifest(imageBytes, OCI_MANIFEST_MEDIA_TYPE, tag);
+    // The same release already stored keeps its image manifest (which may differ in annotations
+    // if another tool wrote it): its signatures refer to that manifest by digest.
+    const imageManifest = existing ? existing.imageManifest : await this.registry.putManifest(imageBytes, OCI_MANIFEST_MEDIA_TYPE, tag);
     return {
       ref: releaseRef(manifest),
       agent: manifest.agent,
