@@ -4,6 +4,8 @@ import { MIGRATIONS } from '../../control/migrations/index.js';
 import { LOCK_KEYS } from './database.js';
 import { migrate } from './migrations.js';
 import { BACKENDS, openTestStore, type TestStore } from './testing.js';
+import { openPglite } from './pglite/index.js';
+import { join } from 'node:path';
 
 for (const backend of BACKENDS) {
   describe(`store on ${backend}`, () => {
@@ -43,6 +45,15 @@ for (const backend of BACKENDS) {
       const names = (await store.db.query<{ name: string }>('SELECT name FROM agents ORDER BY name')).rows.map((r) => r.name);
       assert.deepEqual(names, ['kept']);
     });
+
+    if (backend === 'pglite') {
+      it('refuses a second owner of the data directory, naming the first', async () => {
+        await assert.rejects(openPglite(join(store.dir, 'data')), (err: Error) => {
+          assert.match(err.message, new RegExp(`in use by process ${process.pid}`));
+          return true;
+        });
+      });
+    }
 
     if (backend === 'postgres') {
       it('lets concurrent starts migrate a fresh schema exactly once', async () => {
