@@ -37,7 +37,11 @@ export function printError(io: Io, err: unknown, json: boolean): number {
   if (json) io.stdout(`${JSON.stringify(e.toJSON(), null, 2)}\n`);
   else {
     io.stderr(`error: ${e.message}\n`);
-    for (const d of e.details) io.stderr(d.where ? `  ${d.where}: ${d.message}\n` : `  ${d.message}\n`);
+    for (const d of e.details) {
+      const line = d.where ? `${d.where}: ${d.message}` : d.message;
+      // A single detail often is the headline itself; printing it twice reads like two problems.
+      if (line !== e.message && !e.message.endsWith(line)) io.stderr(`  ${line}\n`);
+    }
   }
   return EXIT_CODES[e.kind];
 }
