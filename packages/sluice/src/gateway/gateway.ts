@@ -17,7 +17,7 @@ import type { ConfigSource, SourceStatus } from './config-source.js';
 import { DrainTracker, type DrainStatus } from './drains.js';
 import { baggageFor, scanHeaders, SESSION_COOKIE_ATTRS, sessionCookie, traceparentFor, type RequestHeads } from './headers.js';
 import { Measurements } from './measurements.js';
-import { Forward, Mirror, sendError, type Finished } from './proxy.js';
+import { Forward, Mirror, sendError, type Finished, type ForwardContext, type ForwardSink } from './proxy.js';
 import { compile, match, pick, type CompiledRoute, type RoutingTable, type Target } from './table.js';
 import { UpstreamPools, type UpstreamOptions } from './upstreams.js';
 import { proxyUpgrade } from './websocket.js';
@@ -55,7 +55,7 @@ export interface GatewayStatus {
 
 const ADMIN_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/status']);
 
-export class Gateway {
+export class Gateway implements ForwardSink {
   readonly name = 'gateway';
   readonly measurements: Measurements;
   readonly affinity: AffinityStore;
@@ -208,9 +208,9 @@ export class Gateway {
         }
         const proposed = rb !== undefined ? 'baseline' : assignNew(bucket(ro.id, unit), ro.weight);
         const winner = this.affinity.setIfAbsent(`${ro.id}:${unit}`, proposed, route.ttlMs);
+        if (!isPromise(winner)) return this.forward(req, res, heads, route, winner === 'canary' ? (route.candidate as Target) : route.baseline, session, unit, setCookie, body, false);
         const go = (w: string) => this.forward(req, res, heads, route, w === 'canary' ? (route.candidate as Target) : route.baseline, session, unit, setCookie, body, false);
-        if (isPromise(winner)) winner.then(go, () => go(proposed));
-        else go(winner);
+        winner.then(go, () => go(proposed));
       }
     }
   }
@@ -254,56 +254,65 @@ export class Gateway {
     const at = Date.now();
     const start = performance.now();
     const upstream = pick(target);
-    let pair: { baseline?: Finished; shadow?: Finished } | undefined;
-    const onFinish = (f: Finished) => {
-      if (draining) this.drains.finish((ro as { id: string }).id);
-      this.record(route, target, unit, at, f);
-      if (f.boundarySafe && ro !== undefined && unit !== undefined) this.boundary(route, target, unit);
-      if (pair !== undefined) {
-        pair.baseline = f;
-        this.pairDone(route, unit, at, pair);
-      }
-    };
-    const handler = new Forward(res, target, upstream.url, start, setCookie, onFinish);
-    upstream.pool.dispatch({ path: upstream.basePath + (req.url as string), method: req.method as string, headers: out, body: upstreamBody as Buffer | null }, handler);
+    const ctx: ForwardContext = { route, target, unit, at, draining, pair: mirror && route.shadow !== undefined ? {} : undefined };
+    upstream.pool.dispatch(
+      { path: upstream.basePath + (req.url as string), method: req.method as string, headers: out, body: upstreamBody as Buffer | null },
+      new Forward(res, this, ctx, upstream.url, start, setCookie),
+    );
 
-    if (mirror && route.shadow !== undefined) {
-      const shadow = route.shadow;
-      pair = {};
-      const p = pair;
+    if (ctx.pair !== undefined) {
+      const shadow = route.shadow as Target;
       // Same client headers; the release headers of the candidate instead of the baseline's.
       const mout = out.slice(0, base);
       for (const h of shadow.headers) mout.push(h);
       mout.push('traceparent', traceparent, 'baggage', baggageFor(heads.baggage, shadow.baggage));
       if (session !== undefined) mout.push('sluice-session', session);
       const mu = pick(shadow);
-      const mirrorHandler = new Mirror(performance.now(), (f) => {
-        this.record(route, shadow, unit, at, f);
-        p.shadow = f;
-        this.pairDone(route, unit, at, p);
-      });
-      mu.pool.dispatch({ path: mu.basePath + (req.url as string), method: req.method as string, headers: mout, body: mirrorBody as Buffer | null }, mirrorHandler);
+      mu.pool.dispatch(
+        { path: mu.basePath + (req.url as string), method: req.method as string, headers: mout, body: mirrorBody as Buffer | null },
+        new Mirror(this, ctx, performance.now()),
+      );
     }
   }
 
+  /** A forwarded request ended (ForwardSink). */
+  forwardDone(ctx: ForwardContext, f: Finished): void {
+    const { route, target, unit } = ctx;
+    if (ctx.draining) this.drains.finish((route.rollout as { id: string }).id);
+    this.record(route, target, unit, ctx.at, f);
+    if (f.boundarySafe && route.rollout !== undefined && unit !== undefined) this.boundary(route, target, unit);
+    if (ctx.pair !== undefined) {
+      ctx.pair.baseline = f;
+      this.pairDone(route, unit, ctx.at, ctx.pair);
+    }
+  }
+
+  /** A mirrored request ended (ForwardSink). */
+  mirrorDone(ctx: ForwardContext, f: Finished): void {
+    const pair = ctx.pair as NonNullable<ForwardContext['pair']>;
+    this.record(ctx.route, ctx.route.shadow as Target, ctx.unit, ctx.at, f);
+    pair.shadow = f;
+    this.pairDone(ctx.route, ctx.unit, ctx.at, pair);
+  }
+
   private record(route: CompiledRoute, target: Target, unit: string | undefined, at: number, f: Finished): void {
-    const m: Parameters<Measurements['record']>[1] = {
+    // One object literal with every field, so all measurements share one shape.
+    this.measurements.record(target.series, {
       at,
       agent: route.agent,
+      rollout: target.rolloutId,
       release: target.release,
       digest: target.digest,
       cohort: target.cohort,
+      unit,
       status: f.status,
       latencyMs: f.latencyMs,
       ttfbMs: f.ttfbMs,
       bytes: f.bytes,
-    };
-    if (target.rolloutId !== undefined) m.rollout = target.rolloutId;
-    if (unit !== undefined) m.unit = unit;
-    if (f.outcome !== undefined) m.outcome = f.outcome;
-    if (f.usage !== undefined) m.usage = f.usage;
-    if (f.error !== undefined) m.error = f.error;
-    this.measurements.record(target.series, m);
+      outcome: f.outcome,
+      usage: f.usage,
+      error: f.error,
+    });
   }
 
   private pairDone(route: CompiledRoute, unit: string | undefined, at: number, p: { baseline?: Finished; shadow?: Finished }): void {

@@ -5,12 +5,39 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { Target } from './table.js';
+import type { CompiledRoute, Target } from './table.js';
 import { UsageSniffer } from './usage.js';
 
 /** Response header names (lower case) not passed to the client. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'sluice-boundary', 'sluice-outcome']);
 const LENGTHS = new Set([...HOP, 'content-type', 'content-length'].map((n) => n.length));
+
+/** What the gateway needs back when a forwarded (or mirrored) request ends. */
+export interface ForwardContext {
+  route: CompiledRoute;
+  target: Target;
+  unit: string | undefined;
+  /** Start, epoch ms. */
+  at: number;
+  /** A canary request of a drain rollback (counted in flight). */
+  draining: boolean;
+  /** Set when the request is mirrored: both sides' results meet here. */
+  pair: { baseline?: Finished; shadow?: Finished } | undefined;
+}
+
+export interface ForwardSink {
+  forwardDone(ctx: ForwardContext, f: Finished): void;
+  mirrorDone(ctx: ForwardContext, f: Finished): void;
+}
+
+const kForward = Symbol('sluice.forward');
+const CLIENT_CLOSED = 'client closed the connection';
+
+// One listener function for every response (no per-request closure): aborts the upstream when the
+// client goes away before the response is complete.
+function onClientClose(this: ServerResponse & { [kForward]?: Forward }): void {
+  this[kForward]?.clientClosed();
+}
 
 export interface Finished {
   status: number;
@@ -67,25 +94,28 @@ export class Forward implements Dispatcher.DispatchHandler {
   private done = false;
   /** Body bytes still expected when the upstream sent a content-length (-1: unknown). */
   private remaining = -1;
+  private readonly target: Target;
 
   constructor(
-    private readonly res: ServerResponse,
-    private readonly target: Target,
+    private readonly res: ServerResponse & { [kForward]?: Forward },
+    private readonly sink: ForwardSink,
+    private readonly ctx: ForwardContext,
     private readonly upstreamUrl: string,
     private readonly start: number,
     private readonly setCookie: string | undefined,
-    private readonly onFinish: (f: Finished) => void,
   ) {
-    res.once('close', this.onClientClose);
+    this.target = ctx.target;
+    res[kForward] = this;
+    res.on('close', onClientClose);
   }
 
-  private readonly onClientClose = () => {
-    if (!this.done && this.abortUpstream) this.abortUpstream(Object.assign(new Error('client closed the connection'), { code: 'UND_ERR_ABORTED' }));
-  };
+  clientClosed(): void {
+    if (!this.done && this.abortUpstream) this.abortUpstream(Object.assign(new Error(CLIENT_CLOSED), { code: 'UND_ERR_ABORTED' }));
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.res.destroyed) abort(Object.assign(new Error('client closed the connection'), { code: 'UND_ERR_ABORTED' }));
+    if (this.res.destroyed) abort(Object.assign(new Error(CLIENT_CLOSED), { code: 'UND_ERR_ABORTED' }));
   }
 
   onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
@@ -157,8 +187,8 @@ export class Forward implements Dispatcher.DispatchHandler {
   private finish(error: string | undefined): void {
     if (this.done) return;
     this.done = true;
-    this.res.off('close', this.onClientClose);
-    this.onFinish({
+    this.res[kForward] = undefined;
+    this.sink.forwardDone(this.ctx, {
       status: this.status,
       ttfbMs: this.ttfb,
       latencyMs: performance.now() - this.start,
@@ -181,8 +211,9 @@ export class Mirror implements Dispatcher.DispatchHandler {
   private done = false;
 
   constructor(
+    private readonly sink: ForwardSink,
+    private readonly ctx: ForwardContext,
     private readonly start: number,
-    private readonly onFinish: (f: Finished) => void,
   ) {}
 
   onConnect(): void {}
@@ -220,7 +251,7 @@ export class Mirror implements Dispatcher.DispatchHandler {
   private finish(error: string | undefined): void {
     if (this.done) return;
     this.done = true;
-    this.onFinish({
+    this.sink.mirrorDone(this.ctx, {
       status: this.status,
       ttfbMs: this.ttfb,
       latencyMs: performance.now() - this.start,
