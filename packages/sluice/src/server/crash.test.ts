@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { replay, type RolloutEvent } from '@sluice/core';
-import { freshPgliteDir } from '../adapters/store/testing.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { BACKENDS, dropSchema, freshPgliteDir, TEST_DATABASE_URL } from '../adapters/store/testing.js';
 import { signManifest, testManifest } from '../control/testing.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -18,6 +20,16 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+async function createSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
 }
 
 interface Up {
@@ -53,19 +65,25 @@ async function startUp(args: string[]): Promise<Up> {
   return { child, ready, stderr: () => err, exited };
 }
 
-describe('crash recovery', () => {
+for (const backend of BACKENDS) describe(`crash recovery on ${backend}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
   const children: ChildProcess[] = [];
-  after(() => {
+  const schema = `sluice_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    if (backend === 'postgres') await dropSchema(schema);
   });
 
-  it('kill -9 between steps: after a restart on the same data dir the rollout continues, no event lost or duplicated', async () => {
+  it('kill -9 between steps: after a restart on the same store the rollout continues, no event lost or duplicated', async () => {
     const dataDir = join(dir, 'data');
-    await freshPgliteDir(dataDir);
     const port = await freePort();
     const args = ['up', '--json', '--port', String(port), '--data-dir', dataDir, '--tick-ms', '100'];
+    if (backend === 'pglite') await freshPgliteDir(dataDir);
+    else {
+      await createSchema(schema);
+      args.push('--database-url', `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+    }
 
     const first = await startUp(args);
     children.push(first.child);

@@ -7,17 +7,18 @@ import { releaseDigest } from '@sluice/core';
 import { signManifest, startTestControl, testManifest, type TestControl } from '../../control/testing.js';
 import { ReleaseStore } from '../../release/store.js';
 import { runCli } from '../../testing/cli.js';
+import { BACKENDS } from '../../adapters/store/testing.js';
 
 /** The control CLI end to end against a real HTTP server: every command, its output and exit code. */
-describe('control CLI', () => {
+for (const backend of BACKENDS) describe(`control CLI on ${backend}`, () => {
   let t: TestControl;
   let dir: string;
   let base: string[];
   before(async () => {
-    t = await startTestControl('pglite', { tickMs: 100 });
+    t = await startTestControl(backend, { tickMs: 100 });
     await t.plane.http.start();
     await t.plane.loop.start();
-    dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+    dir = mkdtempSync(join(tmpdir(), `sluice-cli-${backend}-`));
     const store = ReleaseStore.open(join(dir, 'store'));
     for (const v of ['1.0.0', '2.0.0']) {
       const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
@@ -123,7 +124,7 @@ describe('control CLI', () => {
   });
 
   it('says clearly when the server is not there', async () => {
-    const r = await runCli(['--server', 'http://127.0.0.1:1', '--token', 'x', 'deploy', 'list'], {});
+    const r = await runCli(['--server', 'http://127.0.0.1:1', '--token', 'x', 'deploy', 'list'], { SLUICE_RETRY_MS: '300' });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot reach the control API at http:\/\/127\.0\.0\.1:1/);
   });
