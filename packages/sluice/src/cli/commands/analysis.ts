@@ -51,7 +51,9 @@ export function describeAnalysis(v: AnalysisView): string[] {
       const cb = m.counts.cumulative.baseline;
       const cc = m.counts.cumulative.canary;
       const cnt = (c: typeof cb) => (isShare && c.x !== undefined ? `${c.x}/${c.n}` : `n=${c.n}`);
-      const tol = 'absolute' in m.tolerance ? `±${f(m.tolerance.absolute)}` : `${pct(m.tolerance.relative)} rel`;
+      // The direction in which the canary may be worse, by how much.
+      const sign = m.better === 'lower' ? '+' : '−';
+      const tol = 'absolute' in m.tolerance ? `${sign}${f(m.tolerance.absolute)} abs` : `${sign}${pct(m.tolerance.relative)} rel`;
       const iv = m.interval ? `[${num(m.interval.lower)}, ${num(m.interval.upper)}] ${m.interval.scale}` : '-';
       rows.push([
         `${m.name}${m.dryRun ? ' (dry run)' : ''}`,
@@ -60,7 +62,7 @@ export function describeAnalysis(v: AnalysisView): string[] {
         `${f(m.estimate.canary)} (${cnt(cc)})`,
         signed(m.estimate.difference, (x) => f(x)),
         iv,
-        `${tol}${m.better === 'lower' ? ' worse=up' : ' worse=down'}`,
+        tol,
         num(m.pValue),
       ]);
     }
