@@ -20,5 +20,7 @@ export function toSluiceError(err: unknown): SluiceError {
 
 export function errorResponse(c: Context, err: unknown): Response {
   const e = toSluiceError(err);
-  return c.json(e.toJSON(), HTTP_STATUS[e.kind] as 400);
+  // What we did not anticipate (the store went away, a bug) is the server's fault: 500, not 422.
+  const unexpected = !isSluiceError(err) && (err as { code?: string } | null)?.code !== '23505';
+  return c.json(e.toJSON(), (unexpected ? 500 : HTTP_STATUS[e.kind]) as 400);
 }
