@@ -353,7 +353,7 @@ export class Gateway implements ForwardSink {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const table = this.table;
     const fail = (status: number, message: string) => {
-      const body = JSON.stringify({ error: { kind: 'failed', message, details: [] } });
+      const body = JSON.stringify({ error: { kind: status === 404 ? 'not-found' : 'failed', message, details: [] } });
       socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 503 ? 'Service Unavailable' : 'Bad Gateway'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     };
     if (table === undefined) return fail(503, 'the gateway has no routing config yet');

@@ -77,7 +77,8 @@ export function sendError(res: ServerResponse, status: number, message: string, 
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: { kind: 'failed', message, details: detail ? [detail] : [] }, ...extra });
+  const kind = status === 404 ? 'not-found' : status === 400 ? 'invalid' : 'failed';
+  const body = JSON.stringify({ error: { kind, message, details: detail ? [detail] : [] }, ...extra });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
