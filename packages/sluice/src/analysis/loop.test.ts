@@ -128,6 +128,43 @@ describe('analysis loop, end to end on the control plane', () => {
     assert.deepEqual(await loop.tickOnce(true), []);
   });
 
+  test('a canary that holds up passes for `consecutive` windows and the step advances', async () => {
+    for (const v of ['1.0.0', '1.1.0']) {
+      const m = testManifest('billing-agent', v);
+      assert.equal((await call('POST', '/v1/releases', { manifest: m, envelopes: [signManifest(m)] })).status, 201);
+      assert.equal((await call('POST', '/v1/deployments', { release: `billing-agent@${v}`, upstreams: ['http://127.0.0.1:9'], match: { pathPrefix: '/billing' } })).status, 201);
+    }
+    const plan = {
+      agent: 'billing-agent',
+      candidate: 'billing-agent@1.1.0',
+      steps: [{ weight: 50, gates: ['analysis'] }, { weight: 100 }],
+      analysis: { interval: '1m', consecutive: 2, minSamples: 50, metrics: [{ name: 'escalation_rate', tolerance: { absolute: 0.15 } }] },
+    };
+    const started = await call('POST', '/v1/rollouts', { plan });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id: string = started.body.id;
+    await plane.loop.tickOnce(); // enters the 50% step
+    await loop.tickOnce();
+    const events = [0, 1].flatMap((k) => hits(200, 0.1).map((esc, i) => ({ session: `bill-${k}-${i}`, type: 'outcome', value: esc ? 'escalated' : 'resolved', release: `billing-agent@1.${k}.0` })));
+    const sent = await call('POST', '/v1/events', { events: events.slice(0, 200) });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    assert.equal((await call('POST', '/v1/events', { events: events.slice(200) })).status, 202);
+
+    const first = (await loop.tickOnce(true)).find((o) => o.rolloutId === id)!;
+    assert.equal(first.stored.decision, 'continue');
+    assert.equal(first.stored.result.metrics[0]!.verdict, 'pass');
+    assert.equal(first.stored.verdict, 'inconclusive', 'one passing window of two is not a pass yet');
+    const second = (await loop.tickOnce(true)).find((o) => o.rolloutId === id)!;
+    assert.equal(second.stored.decision, 'advance');
+    assert.equal(second.stored.verdict, 'pass');
+    // The rollout loop sees the open analysis gate and moves to the next step.
+    await plane.loop.tickOnce();
+    const r = await call('GET', `/v1/rollouts/${id}`);
+    assert.equal(r.body.status, 'promoted', JSON.stringify(r.body.state.lastReason));
+    // Promoted, so no longer active: the loop leaves it alone.
+    assert.deepEqual(await loop.tickOnce(true), []);
+  });
+
   test('the price table is editable over the API and the CLI, and the edit is audited', async () => {
     const env = { SLUICE_SERVER: url, SLUICE_TOKEN: admin };
     const set = await runCli(['analysis', 'prices', 'set', 'acme-large', '--input', '4', '--output', '12'], env);

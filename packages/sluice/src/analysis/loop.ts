@@ -176,7 +176,14 @@ export class AnalysisLoop implements ServerPart {
     this.history.set(key, result);
     const verdict = verdictOf(result);
     const last = s.lastVerdict;
-    const act = result.decision !== 'continue' || !last || last.step !== s.stepIndex || last.verdict !== verdict;
+    const changed = !last || last.step !== s.stepIndex || last.verdict !== verdict;
+    // Send what moves the rollout, and changes of verdict; a rollout already paused by a failing
+    // analysis, or whose gate is already open, is not told the same thing every window.
+    const moves =
+      result.decision === 'rollback' ||
+      (result.decision === 'pause' && s.status === 'progressing') ||
+      (result.decision === 'advance' && s.status === 'progressing' && s.analysisPassedStep !== s.stepIndex);
+    const act = moves || changed;
     const paths = this.opts.aggregator.paths(r.id) ?? null;
     const stored = await this.opts.db.transaction(async (tx: Queryable) => {
       const saved = await saveResult(tx, { rolloutId: r.id, step: s.stepIndex, weight: s.weight, verdict, decision: result.decision, acted: act, result, paths });
