@@ -52,6 +52,9 @@ for (const backend of BACKENDS) {
       assert.equal(reused.status, 409);
       assert.match(reused.body.error.message, /already registered/);
 
+      const huge = await t.call('POST', '/v1/releases', { body: { manifest: { ...m, padding: 'x'.repeat(5 * 1024 * 1024) } } });
+      assert.equal(huge.status, 413);
+      assert.equal(huge.body.error.kind, 'invalid');
       const bad = await t.call('POST', '/v1/releases', { body: { manifest: { ...m, agent: 'Bad Name' } } });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.details[0].where, 'json/manifest/agent');

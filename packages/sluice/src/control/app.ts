@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
 import { invalid } from '@sluice/core';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Database, Queryable } from '../adapters/store/database.js';
 import { authenticate, type AuthVariables } from './api/auth.js';
 import { errorResponse, zodDetails } from './api/errors.js';
@@ -31,12 +32,20 @@ export type ControlApp = OpenAPIHono<ControlEnv>;
 /** What route modules get: the deps plus the helpers every route uses. */
 export interface RouteKit extends ControlDeps {
   /** A route definition that requires `role`, says so in OpenAPI, and authenticates first. */
-  op<R extends RouteConfig>(role: Role, route: R): R & { middleware: ReturnType<typeof authenticate> };
+  op<R extends RouteConfig>(role: Role, route: R): R & { middleware: MiddlewareHandler<ControlEnv>[] };
   /** Run a state change in one transaction, idempotent by the request's `Idempotency-Key`. */
   command(c: Context<ControlEnv>, body: unknown, fn: (tx: Queryable, actor: string, requestId: string) => Promise<{ status: number; body: unknown }>): Promise<never>;
 }
 
 export type RouteModule = (app: ControlApp, kit: RouteKit) => void;
+
+/** Control requests are small (a manifest is a few KB); refuse anything absurd before parsing it. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) =>
+    c.json({ error: { kind: 'invalid', message: `request body larger than ${MAX_BODY_BYTES} bytes`, details: [{ where: 'body', message: 'too large' }] } }, 413),
+});
 
 export function createControlApp(deps: ControlDeps, modules: RouteModule[] = CONTROL_ROUTES): ControlApp {
   const app = new OpenAPIHono<ControlEnv>({
@@ -69,7 +78,7 @@ export function createControlApp(deps: ControlDeps, modules: RouteModule[] = CON
   const kit: RouteKit = {
     ...deps,
     op: (role, route) =>
-      createRoute({ ...route, security: [{ bearer: [] }], 'x-sluice-role': role, middleware: authenticate(deps.db, role) }) as never,
+      createRoute({ ...route, security: [{ bearer: [] }], 'x-sluice-role': role, middleware: [authenticate(deps.db, role), limitBody] }) as never,
     command: async (c, body, fn) => {
       const actor = c.get('token').subject;
       const key = c.req.header('idempotency-key');
