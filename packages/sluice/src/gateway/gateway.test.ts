@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
 import { agentRoute, config, release, startGateway, startUpstream } from './testing.js';
 
@@ -169,6 +170,27 @@ test('request bodies stream through unchanged; JSON usage and sluice-outcome are
     assert.match(metrics, /sluice_gateway_outcomes_total\{[^}]*outcome="resolved"\} 1/);
     assert.match(metrics, /sluice_gateway_request_duration_seconds_count\{agent="support-agent",release="a@1",cohort="baseline"\} 1/);
     assert.match(metrics, /sluice_gateway_affinity_degraded 0/);
+  } finally {
+    await gw.stop();
+    await base.close();
+  }
+});
+
+test('Expect: 100-continue (curl sends it for large bodies) is answered by the gateway and the body streams on', async () => {
+  const base = await startUpstream('base');
+  const { gw, url } = await startGateway(config(1, [agentRoute(release('a@1', [base.url]))]));
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const r = httpRequest(`${url}/upload`, { method: 'POST', headers: { expect: '100-continue', 'content-length': '5', 'sluice-session': 's' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      r.on('continue', () => r.end('hello'));
+      r.on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.equal(base.seen[0]?.body.toString(), 'hello');
+    assert.equal(base.seen[0]?.headers.expect, undefined);
   } finally {
     await gw.stop();
     await base.close();

@@ -30,6 +30,8 @@ const DROP = new Set([
   'keep-alive',
   'proxy-connection',
   'proxy-authorization',
+  // node:http already answered 100 Continue to the client; undici refuses the header.
+  'expect',
   'te',
   'trailer',
   'transfer-encoding',
