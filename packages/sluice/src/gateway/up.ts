@@ -11,13 +11,15 @@ import type { UpContext, UpExtension, UpOptions } from '../server/up.js';
 import { watchRouting } from '../control/routing/watch.js';
 import { FeedConfigSource } from './config-source.js';
 import { Gateway } from './gateway.js';
+import { Measurements } from './measurements.js';
 
 export const GATEWAY_ATTACHMENTS: Array<(gw: Gateway, ctx: UpContext) => void | (() => void | Promise<void>)> = [];
 
 export function gatewayPart(ctx: UpContext): ServerPart {
   const { plane, options } = ctx;
   const source = new FeedConfigSource((apply, onError) => watchRouting({ db: plane.db, routing: plane.routing }, apply, { onError }));
-  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source });
+  // Parts consume measurements by subscribing; the pull buffer only needs to be small.
+  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, measurements: new Measurements(10_000) });
   const detach: Array<() => void | Promise<void>> = [];
   return {
     name: 'gateway',

@@ -6,6 +6,7 @@ import { RedisAffinityStore } from '../../adapters/affinity/redis/redis.js';
 import { MemoryAffinityStore } from '../../adapters/affinity/memory/memory.js';
 import { ControlPlaneConfigSource, FileConfigSource, type ConfigSource } from '../../gateway/config-source.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { Measurements } from '../../gateway/measurements.js';
 import type { RegisterCommand } from './context.js';
 
 interface GatewayCliOptions {
@@ -61,6 +62,8 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           source,
           affinity,
           upstream: { connectTimeoutMs: opts.connectTimeoutMs },
+          // Nothing drains a standalone gateway's records (it reports through /metrics): keep few.
+          measurements: new Measurements(10_000),
           ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
         });
         await gw.start();
