@@ -32,7 +32,11 @@ const modelUrl = values['model-url'] ?? (await startModelServer()).url;
 const agent = createAgent({ release, modelUrl, port: Number(values.port) });
 const url = await agent.listen();
 console.log(JSON.stringify({ url, release: `${release.agent}@${release.version}`, modelUrl }));
-const stop = () => void agent.close().then(shutdownTracing, shutdownTracing).finally(() => process.exit(0));
+const stop = () => {
+  // Flush what we can, but never hang on a collector or a client that is gone.
+  setTimeout(() => process.exit(0), 2000).unref();
+  void agent.close().then(shutdownTracing, shutdownTracing).finally(() => process.exit(0));
+};
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, stop);
 // For a supervising parent (sluice demo): when its end of our stdin closes, it is gone, even if
 // it was killed without a chance to stop us, and we must not outlive it.

@@ -76,16 +76,19 @@ export function resultLines(r: DemoResult): string[] {
     'where to look next:',
     '  docs/demo.md        what ran, the plan, and how to read this output',
     '  docs/rollouts.md    plans, steps, gates and rollback',
+    '  docs/analysis.md    the metrics, the anytime-valid intervals and the verdicts',
     '  docs/sdk.md         instrument your own agent in ten lines',
     ...(r.dataDir
       ? [
-          `  the demo's data is kept in ${r.dataDir}; to look around:`,
-          `    SLUICE_DATA_DIR=${r.dataDir}/data npx sluice up --port 7700 &`,
-          `    SLUICE_DATA_DIR=${r.dataDir}/data npx sluice rollout status ${r.rolloutId}`,
-          `    SLUICE_DATA_DIR=${r.dataDir}/data npx sluice log --agent support-agent`,
-          `    SLUICE_DATA_DIR=${r.dataDir}/data npx sluice audit verify`,
+          `  the demo's data is kept in ${r.dataDir}; to look around (control API on 127.0.0.1:7700):`,
+          `    export SLUICE_DATA_DIR=${r.dataDir}/data`,
+          `    npx sluice up &`,
+          `    npx sluice rollout status ${r.rolloutId}`,
+          `    npx sluice analysis show ${r.rolloutId}`,
+          `    npx sluice log --agent support-agent`,
+          `    npx sluice audit verify`,
         ]
-      : ['  npx sluice demo --keep     keep the store to browse it with sluice up, rollout status, log and audit verify']),
+      : ['  npx sluice demo --keep     keep the store, to browse it with sluice up, rollout status, analysis show, log and audit verify']),
     '  npx sluice demo --json     the same run as one JSON result',
   ];
 }
