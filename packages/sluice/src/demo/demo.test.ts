@@ -100,3 +100,15 @@ test('an interrupted demo stops every process it started', async () => {
   assert.equal(pids.length, 2);
   for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still running`);
 });
+
+test('sluice demo exits 1 when the analysis has not rolled back in time, and still stops everything', async () => {
+  // One second is over before the canary starts: the demo must give up, say so, and fail.
+  const run = await runCli(['demo', '--json', '--fast', '--timeout', '1']);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  const r = run.json<DemoResult>();
+  assert.equal(r.caught, false);
+  assert.equal(r.rolledBackBy, null);
+  assert.equal(r.status, 'progressing');
+  assert.equal(r.canarySessionsAtRollback, null);
+  for (const a of r.agents) assert.equal(alive(a.pid), false, `agent ${a.release} (pid ${a.pid}) still running`);
+});

@@ -62,7 +62,9 @@ export function resultLines(r: DemoResult): string[] {
         `after ${r.canarySessionsAtRollback} canary sessions (and ${r.baselineSessionsAtRollback} baseline), looking once a second all along.`,
         `A fixed-horizon test of 8% vs 22% (α 0.05, power 0.8) must wait for ${r.fixedHorizonSessions} sessions per cohort and look once${fewer ? ': this run needed fewer.' : '.'}`,
       ]
-    : [`NOT CAUGHT: the rollout ended ${r.status}${r.rolledBackBy ? ` (by ${r.rolledBackBy})` : ''}; the escalation regression was not rolled back by the analysis.`];
+    : ['promoted', 'aborted', 'rolled-back', 'rolling-back'].includes(r.status)
+      ? [`NOT CAUGHT: the rollout ended ${r.status}${r.rolledBackBy ? ` (by ${r.rolledBackBy})` : ''}; the analysis did not roll the escalation regression back.`]
+      : [`NOT CAUGHT: the rollout was still ${r.status} when the demo gave up after ${(r.elapsedMs / 1000).toFixed(0)} s (--timeout).`];
   return [
     '',
     ...head,
