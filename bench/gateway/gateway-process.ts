@@ -3,12 +3,20 @@
  * whose baseline and candidate both point at the bench upstream.
  */
 import { sha256 } from '@sluice/core';
-import { Gateway, StaticConfigSource } from '../../packages/sluice/src/gateway/index.js';
+import { Gateway, Measurements, StaticConfigSource } from '../../packages/sluice/src/gateway/index.js';
 
 const [port, upstream] = [Number(process.argv[2]), process.argv[3] as string];
 const rel = (name: string) => ({ release: name, digest: sha256(name), upstreams: [upstream], memoryNamespace: `mem/${name}` });
+// Measurements are consumed as under `sluice up`: a subscriber called per request (here it
+// only counts per cohort), no pull buffer.
+const measurements = new Measurements(0);
+const perCohort = { baseline: 0, canary: 0, shadow: 0 };
+measurements.subscribe((e) => {
+  if (e.type === 'request') perCohort[e.measurement.cohort]++;
+});
 const gw = new Gateway({
   port,
+  measurements,
   source: new StaticConfigSource({
     epoch: 1,
     generatedAt: new Date().toISOString(),
@@ -25,9 +33,8 @@ const gw = new Gateway({
 });
 await gw.start();
 console.log(`ready ${gw.port}`);
-// Drain measurements as the telemetry part would, so the buffer never fills.
-setInterval(() => gw.measurements.drain(), 1_000).unref();
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, () => {
+    console.log(`served ${JSON.stringify(perCohort)}`);
     void gw.stop().finally(() => process.exit(0));
   });

@@ -206,8 +206,14 @@ export class Gateway implements ForwardSink {
           const t = rb === undefined && Math.random() * 10_000 < route.threshold ? (route.candidate as Target) : route.baseline;
           return this.forward(req, res, heads, route, t, session, unit, setCookie, body, false);
         }
+        const key = `${ro.id}:${unit}`;
+        // A unit seen before (answered without I/O by the memory store) needs no hashing.
+        const known = this.affinity.lookup?.(key, route.ttlMs);
+        if (known !== undefined) {
+          return this.forward(req, res, heads, route, known === 'canary' ? (route.candidate as Target) : route.baseline, session, unit, setCookie, body, false);
+        }
         const proposed = rb !== undefined ? 'baseline' : assignNew(bucket(ro.id, unit), ro.weight);
-        const winner = this.affinity.setIfAbsent(`${ro.id}:${unit}`, proposed, route.ttlMs);
+        const winner = this.affinity.setIfAbsent(key, proposed, route.ttlMs);
         if (!isPromise(winner)) return this.forward(req, res, heads, route, winner === 'canary' ? (route.candidate as Target) : route.baseline, session, unit, setCookie, body, false);
         const go = (w: string) => this.forward(req, res, heads, route, w === 'canary' ? (route.candidate as Target) : route.baseline, session, unit, setCookie, body, false);
         winner.then(go, () => go(proposed));
@@ -234,7 +240,6 @@ export class Gateway implements ForwardSink {
     const traceparent = traceparentFor(heads.traceparent);
     out.push('traceparent', traceparent, 'baggage', baggageFor(heads.baggage, target.baggage));
     if (session !== undefined) out.push('sluice-session', session);
-    if (heads.host !== undefined) out.push('x-forwarded-host', heads.host);
 
     const ro = route.rollout;
     const draining = ro?.rolledBack?.mode === 'drain' && target.cohort === 'canary';

@@ -145,16 +145,21 @@ export function traceparentFor(client: string | undefined): string {
   return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
-// Random bytes come from a pooled buffer, refilled in bulk, to keep this off the hot path's cost.
-const POOL = Buffer.alloc(4096);
-let poolAt = POOL.length;
+// Random hex comes from a pooled string refilled in bulk: a slice of it costs no allocation of
+// its own, which keeps trace ids off the hot path's cost.
+const POOL_BYTES = 4096;
+const POOL = Buffer.alloc(POOL_BYTES);
+let hexPool = '';
+let poolAt = POOL_BYTES * 2;
 function randomHex(bytes: number): string {
-  if (poolAt + bytes > POOL.length) {
+  const chars = bytes * 2;
+  if (poolAt + chars > hexPool.length) {
     randomFillSync(POOL);
+    hexPool = POOL.toString('hex');
     poolAt = 0;
   }
-  const s = POOL.toString('hex', poolAt, poolAt + bytes);
-  poolAt += bytes;
+  const s = hexPool.slice(poolAt, poolAt + chars);
+  poolAt += chars;
   return s;
 }
 

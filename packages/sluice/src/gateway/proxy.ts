@@ -83,6 +83,11 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   res.end(body);
 }
 
+type RawBuffer = Buffer & { latin1Slice?: (start: number, end: number) => string };
+// Buffer#latin1Slice skips toString()'s encoding dispatch; it is what toString('latin1') ends in.
+const HAS_LATIN1_SLICE = typeof (Buffer.prototype as RawBuffer).latin1Slice === 'function';
+const latin1 = HAS_LATIN1_SLICE ? (b: RawBuffer) => (b.latin1Slice as (s: number, e: number) => string).call(b, 0, b.length) : (b: Buffer) => b.toString('latin1');
+
 export class Forward implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
@@ -127,8 +132,8 @@ export class Forward implements Dispatcher.DispatchHandler {
     const out: string[] = [];
     let contentType: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as Buffer).toString('latin1');
-      const value = (raw[i + 1] as Buffer).toString('latin1');
+      const name = latin1(raw[i] as Buffer);
+      const value = latin1(raw[i + 1] as Buffer);
       if (LENGTHS.has(name.length)) {
         const lower = name.toLowerCase();
         if (lower === 'content-type') contentType = value;

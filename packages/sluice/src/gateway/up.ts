@@ -18,8 +18,9 @@ export const GATEWAY_ATTACHMENTS: Array<(gw: Gateway, ctx: UpContext) => void | 
 export function gatewayPart(ctx: UpContext): ServerPart {
   const { plane, options } = ctx;
   const source = new FeedConfigSource((apply, onError) => watchRouting({ db: plane.db, routing: plane.routing }, apply, { onError }));
-  // Parts consume measurements by subscribing; the pull buffer only needs to be small.
-  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, measurements: new Measurements(10_000) });
+  // Parts consume measurements by subscribing (GATEWAY_ATTACHMENTS); no pull buffer, so records
+  // are not kept alive (and promoted by the collector) waiting for a drain() nobody calls.
+  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, measurements: new Measurements(0) });
   const detach: Array<() => void | Promise<void>> = [];
   return {
     name: 'gateway',

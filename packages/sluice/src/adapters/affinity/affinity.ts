@@ -28,6 +28,12 @@ export interface AffinityStore {
   set(key: string, cohort: string, ttlMs: number): MaybePromise<void>;
   /** Refresh the idle TTL of `key` without changing it. */
   touch(key: string, ttlMs: number): MaybePromise<void>;
+  /**
+   * Optional fast path for stores that answer without I/O: the recorded cohort with its TTL
+   * refreshed (like `setIfAbsent` when one is recorded), or undefined. Lets the gateway skip
+   * hashing a unit it has seen before.
+   */
+  lookup?(key: string, ttlMs: number): string | undefined;
   health(): AffinityHealth;
   close(): Promise<void>;
 }

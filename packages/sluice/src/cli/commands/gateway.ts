@@ -62,8 +62,8 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           source,
           affinity,
           upstream: { connectTimeoutMs: opts.connectTimeoutMs },
-          // Nothing drains a standalone gateway's records (it reports through /metrics): keep few.
-          measurements: new Measurements(10_000),
+          // Nothing drains a standalone gateway's records (it reports through /metrics): keep none.
+          measurements: new Measurements(0),
           ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
         });
         await gw.start();

@@ -69,3 +69,17 @@ test('one million sessions cost at most 200 bytes each', () => {
   assert.equal(s.size, n);
   assert.ok(perEntry <= 200, `${perEntry} bytes per session`);
 });
+
+test('lookup answers a recorded cohort and refreshes it, without recording anything new', () => {
+  let t = 0;
+  const s = new MemoryAffinityStore({ sweepIntervalMs: 0, now: () => t });
+  assert.equal(s.lookup('k', 10_000), undefined);
+  assert.equal(s.size, 0);
+  s.setIfAbsent('k', 'canary', 10_000);
+  t += 8_000;
+  assert.equal(s.lookup('k', 10_000), 'canary');
+  t += 8_000;
+  assert.equal(s.get('k'), 'canary', 'the lookup refreshed the idle TTL');
+  t += 20_000;
+  assert.equal(s.lookup('k', 10_000), undefined);
+});

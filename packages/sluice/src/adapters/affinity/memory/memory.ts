@@ -59,6 +59,19 @@ export class MemoryAffinityStore implements AffinityStore {
     return this.cohorts[v % COHORT_SLOTS];
   }
 
+  lookup(key: string, _ttlMs: number): string | undefined {
+    const h = cyrb53(key);
+    const v = this.table.get(h);
+    if (v === undefined) return undefined;
+    const now = this.seconds();
+    if (this.expired(v, now)) return undefined;
+    if (Math.floor(v / SLOT_SPAN) !== now) {
+      this.table.delete(h);
+      this.table.set(h, now * SLOT_SPAN + (v % SLOT_SPAN));
+    }
+    return this.cohorts[v % COHORT_SLOTS];
+  }
+
   setIfAbsent(key: string, cohort: string, ttlMs: number): string {
     const h = cyrb53(key);
     const now = this.seconds();
