@@ -7,8 +7,6 @@ import { signManifest, testManifest } from '../control/testing.js';
 import { runCli } from '../testing/cli.js';
 import { agentTracer, emitSession } from '../telemetry/testing/agent.js';
 import { AnalysisLoop } from './loop.js';
-import { migrate } from '../adapters/store/migrations.js';
-import { MIGRATIONS } from '../control/migrations/index.js';
 import { TelemetryAggregator } from '../telemetry/aggregate/aggregator.js';
 import type { AnalysisView } from './routes.js';
 import { createAnalysisService, type AnalysisService } from './service.js';
@@ -188,27 +186,71 @@ describe('analysis loop, end to end on the control plane', () => {
   });
 });
 
-describe('analysis loop on PostgreSQL: one replica judges at a time', () => {
+describe('analysis loop on PostgreSQL: replicas pool their data, one judges', () => {
   let store: TestStore;
+  let plane: ControlPlane;
   before(async () => {
     store = await openTestStore('postgres');
-    await migrate(store.db, MIGRATIONS);
+    plane = await assembleControlPlane(store.db, { dataDir: join(store.dir, 'data'), port: 0 });
   });
-  after(() => store.dispose());
+  after(async () => {
+    plane.routing.close();
+    await store.dispose();
+  });
 
-  test('the second replica stands by until the first one stops, then takes over', async () => {
+  test('the leader judges what every replica gathered; the standby takes over when it stops', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await plane.app.request(path, {
+        method,
+        headers: { authorization: `Bearer ${plane.adminToken!.token}`, 'content-type': 'application/json' },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    for (const v of ['1.0.0', '1.1.0']) {
+      const m = testManifest('support-agent', v);
+      assert.equal((await call('POST', '/v1/releases', { manifest: m, envelopes: [signManifest(m)] })).status, 201);
+      assert.equal((await call('POST', '/v1/deployments', { release: `support-agent@${v}`, upstreams: ['http://127.0.0.1:9'] })).status, 201);
+    }
+    const plan = {
+      agent: 'support-agent',
+      candidate: 'support-agent@1.1.0',
+      steps: [{ weight: 50, gates: ['analysis'] }, { weight: 100 }],
+      analysis: { interval: '1m', minSamples: 50, metrics: [{ name: 'escalation_rate', tolerance: { absolute: 0.02 } }] },
+    };
+    const started = await call('POST', '/v1/rollouts', { plan });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id: string = started.body.id;
+
     const other = await store.reopen();
-    const a = new AnalysisLoop({ db: store.db, aggregator: new TelemetryAggregator() });
-    const b = new AnalysisLoop({ db: other, aggregator: new TelemetryAggregator() });
+    const aggA = new TelemetryAggregator({ sessionIdleMs: 0 });
+    const aggB = new TelemetryAggregator({ sessionIdleMs: 0 });
+    const a = new AnalysisLoop({ db: store.db, aggregator: aggA, replica: 'a' });
+    const b = new AnalysisLoop({ db: other, aggregator: aggB, replica: 'b' });
     try {
       await a.tickOnce();
       await b.tickOnce();
       assert.equal(a.leader, true);
       assert.equal(b.leader, false);
+      // The baseline's sessions reach replica A, the canary's replica B.
+      const base = hits(200, 0.08);
+      const canary = hits(200, 0.4);
+      base.forEach((esc, i) => aggA.ingestEvent({ session: `b${i}`, type: 'outcome', value: esc ? 'escalated' : 'resolved', attribution: { release: 'support-agent@1.0.0' } }));
+      canary.forEach((esc, i) => aggB.ingestEvent({ session: `c${i}`, type: 'outcome', value: esc ? 'escalated' : 'resolved', attribution: { release: 'support-agent@1.1.0' } }));
+      assert.deepEqual(await b.tickOnce(true), [], 'the standby publishes and judges nothing');
+      const [judged] = await a.tickOnce(true);
+      assert.ok(judged);
+      const esc = judged.stored.result.metrics[0]!;
+      assert.deepEqual([esc.counts.window.baseline.n, esc.counts.window.canary.n], [200, 200]);
+      assert.equal(esc.counts.window.canary.x, canary.filter(Boolean).length);
+      assert.equal(judged.stored.decision, 'rollback');
+      assert.equal((await call('GET', `/v1/rollouts/${id}`)).body.status, 'rolling-back');
+
       await a.stop();
       await b.tickOnce();
-      assert.equal(b.leader, true);
+      assert.equal(b.leader, true, 'the standby takes over');
     } finally {
+      await a.stop();
       await b.stop();
       await other.close();
     }

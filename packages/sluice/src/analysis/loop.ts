@@ -1,23 +1,28 @@
 /**
- * The analysis loop. Every tick it tells telemetry which rollouts are in play (every replica
- * does, so each one's ingest attributes spans), and — on the one replica holding the analysis
- * advisory lock — closes the evaluation window of each active rollout whose `analysis.interval`
- * has elapsed: it takes that window's samples, calls core `evaluate`, stores the result with
- * every number behind it, and feeds the verdict to the rollout through the control plane's
- * rollout service (which appends it to the event log and the audit log). A proven regression
- * rolls back (or pauses) at once; `pass` for `consecutive` windows opens the step's analysis gate.
+ * The analysis loop. Every tick, on every replica, it tells telemetry which rollouts are in
+ * play (so each replica's ingest attributes spans) and writes what that replica gathered since
+ * its last tick to the store (`analysis_partials`): any replica may receive spans, events and
+ * gateway measurements. On the one replica holding the analysis advisory lock it then closes the
+ * evaluation window of each active rollout whose `analysis.interval` has elapsed: it takes every
+ * replica's share of the window, adds it to the cumulative samples of the step, calls core
+ * `evaluate`, stores the result with every number behind it, and feeds the verdict to the rollout
+ * through the control plane's rollout service (which appends it to the event log and the audit
+ * log). A proven regression rolls back (or pauses) at once; `pass` for `consecutive` windows
+ * opens the step's analysis gate.
  *
- * Only changes reach the rollout: a window that decides nothing new is stored, not sent, so the
- * event log records decisions rather than heartbeats.
+ * Only what moves the rollout or changes its verdict reaches it: a window that decides nothing
+ * new is stored, not sent, so the event log records decisions rather than heartbeats.
  */
-import { ACTIVE_STATUSES, durationMs, evaluate, parseAnalysisSpec, type AnalysisResult, type AnalysisSpec, type JsonValue } from '@sluice/core';
+import { randomBytes } from 'node:crypto';
+import { ACTIVE_STATUSES, durationMs, evaluate, parseAnalysisSpec, type AnalysisResult, type AnalysisSpec, type AnalysisWindow, type JsonValue } from '@sluice/core';
 import type { Database, HeldLock, Queryable } from '../adapters/store/database.js';
 import type { ControlMetrics } from '../control/metrics.js';
 import { commandRollout, listRollouts, type RolloutRecord } from '../control/services/rollouts.js';
 import type { ServerPart } from '../server/part.js';
-import type { AggregatedRollout, TelemetryAggregator } from '../telemetry/aggregate/aggregator.js';
+import { canaryShare, type AggregatedRollout, type TelemetryAggregator } from '../telemetry/aggregate/aggregator.js';
+import { comparePaths } from '../telemetry/aggregate/paths.js';
 import { ANALYSIS_MIGRATIONS } from './migrations.js';
-import { lastResultAt, saveResult, type StoredResult } from './results.js';
+import { emptyPathPair, lastResult, lastResultAt, mergePairs, mergePathPairs, saveResult, savePartial, takePartials, type StoredResult } from './results.js';
 import { migrate } from '../adapters/store/migrations.js';
 
 /** Advisory lock key of the analysis loop (control keys are 77_000_00x). */
@@ -33,6 +38,8 @@ export interface AnalysisLoopOptions {
   /** How often to look; each rollout's own `interval` decides when its window closes. */
   tickMs?: number;
   now?: () => number;
+  /** Names this replica in the pooled window data (default: host and process id and a nonce). */
+  replica?: string;
   onError?: (err: unknown) => void;
 }
 
@@ -94,12 +101,12 @@ export class AnalysisLoop implements ServerPart {
   private migrated = false;
   /** Per rollout: when its current window opened (local clock). */
   private readonly opened = new Map<string, number>();
-  /** Per rollout and step/weight: the last result, what `evaluate` continues from. */
-  private readonly history = new Map<string, AnalysisResult>();
   private readonly now: () => number;
+  readonly replica: string;
 
   constructor(private readonly opts: AnalysisLoopOptions) {
     this.now = opts.now ?? Date.now;
+    this.replica = opts.replica ?? `${process.pid}-${randomBytes(3).toString('hex')}`;
   }
 
   get leader(): boolean {
@@ -138,6 +145,7 @@ export class AnalysisLoop implements ServerPart {
       const now = this.now();
       for (const t of tracked) if (!this.opened.has(t.id)) this.opened.set(t.id, now);
       for (const id of this.opened.keys()) if (!tracked.some((t) => t.id === id)) this.opened.delete(id);
+      await this.publish(active, tracked, now);
 
       if (!this.lock) this.lock = await this.opts.db.tryLock(ANALYSIS_LOCK_KEY);
       if (!this.lock) {
@@ -146,12 +154,12 @@ export class AnalysisLoop implements ServerPart {
       }
       const out: WindowOutcome[] = [];
       for (const r of active) {
-        const spec = tracked.find((t) => t.id === r.id)?.analysis;
-        if (!spec) continue;
-        if (!force && now - (this.opened.get(r.id) ?? now) < durationMs(spec.interval)) continue;
+        const t = tracked.find((x) => x.id === r.id)!;
+        if (!t.analysis) continue;
+        const opened = this.opened.get(r.id) ?? now;
+        if (!force && now - opened < durationMs(t.analysis.interval)) continue;
         this.opened.set(r.id, now);
-        const stored = await this.judge(r, spec);
-        if (stored) out.push({ rolloutId: r.id, stored });
+        out.push({ rolloutId: r.id, stored: await this.judge(r, t, opened, now) });
       }
       this.opts.metrics?.ticks.inc({ outcome: 'analysis-ok' });
       return out;
@@ -164,29 +172,62 @@ export class AnalysisLoop implements ServerPart {
     }
   }
 
-  private async judge(r: RolloutRecord, spec: AnalysisSpec): Promise<StoredResult | undefined> {
+  /** Write what this replica gathered since its last tick, for whichever replica judges. */
+  private async publish(active: RolloutRecord[], tracked: AggregatedRollout[], now: number): Promise<void> {
+    for (const r of active) {
+      const t = tracked.find((x) => x.id === r.id)!;
+      // Fold quiet sessions every tick, analysis or not: it is what bounds the memory they take.
+      const w = this.opts.aggregator.flush(r.id, { step: r.state.stepIndex, weight: r.state.weight });
+      const paths = this.opts.aggregator.takePathDelta(r.id);
+      if (!t.analysis || !w || !paths) continue;
+      const empty = w.window.baseline.sessions + w.window.canary.sessions === 0 && Object.keys(w.window.baseline.metrics).length + Object.keys(w.window.canary.metrics).length === 0;
+      if (empty) continue;
+      await savePartial(this.opts.db, { rolloutId: r.id, step: r.state.stepIndex, weight: r.state.weight, replica: this.replica, at: new Date(now).toISOString(), samples: w.window, paths });
+    }
+  }
+
+  private async judge(r: RolloutRecord, t: AggregatedRollout, opened: number, now: number): Promise<StoredResult> {
     const s = r.state;
-    const window = this.opts.aggregator.flush(r.id, { step: s.stepIndex, weight: s.weight });
-    if (!window) return undefined;
-    const key = `${r.id}:${s.stepIndex}:${s.weight}`;
-    let previous = this.history.get(key);
-    if (!previous) previous = (await lastResultAt(this.opts.db, r.id, s.stepIndex, s.weight))?.result;
-    // A restarted loop begins a new cumulative window: continue the streaks, not the samples.
-    const result = evaluate(spec, window, previous ? [previous] : []);
-    this.history.set(key, result);
-    const verdict = verdictOf(result);
-    const last = s.lastVerdict;
-    const changed = !last || last.step !== s.stepIndex || last.verdict !== verdict;
-    // Send what moves the rollout, and changes of verdict; a rollout already paused by a failing
-    // analysis, or whose gate is already open, is not told the same thing every window.
-    const moves =
-      result.decision === 'rollback' ||
-      (result.decision === 'pause' && s.status === 'progressing') ||
-      (result.decision === 'advance' && s.status === 'progressing' && s.analysisPassedStep !== s.stepIndex);
-    const act = moves || changed;
-    const paths = this.opts.aggregator.paths(r.id) ?? null;
-    const stored = await this.opts.db.transaction(async (tx: Queryable) => {
-      const saved = await saveResult(tx, { rolloutId: r.id, step: s.stepIndex, weight: s.weight, verdict, decision: result.decision, acted: act, result, paths });
+    const spec = t.analysis!;
+    const { stored, act } = await this.opts.db.transaction(async (tx: Queryable) => {
+      const share = await takePartials(tx, r.id, s.stepIndex, s.weight);
+      // The step's cumulative samples and the streaks continue from the newest result at this
+      // step and weight, whichever replica stored it; the path counts run since the rollout began.
+      const previous = await lastResultAt(tx, r.id, s.stepIndex, s.weight);
+      const newest = await lastResult(tx, r.id);
+      const cumulative = previous?.samples ? mergePairs(previous.samples, share.samples) : share.samples;
+      const pathCounts = mergePathPairs(newest?.pathCounts ?? emptyPathPair(), share.paths);
+      const window: AnalysisWindow = {
+        index: previous ? previous.result.window.index + 1 : 0,
+        start: new Date(opened).toISOString(),
+        end: new Date(now).toISOString(),
+        expectedCanaryShare: canaryShare(t.strategy, s.weight),
+        window: share.samples,
+        cumulative,
+      };
+      const result = evaluate(spec, window, previous ? [previous.result] : []);
+      const verdict = verdictOf(result);
+      const last = s.lastVerdict;
+      const changed = !last || last.step !== s.stepIndex || last.verdict !== verdict;
+      // Send what moves the rollout, and changes of verdict; a rollout already paused by a failing
+      // analysis, or whose gate is already open, is not told the same thing every window.
+      const moves =
+        result.decision === 'rollback' ||
+        (result.decision === 'pause' && s.status === 'progressing') ||
+        (result.decision === 'advance' && s.status === 'progressing' && s.analysisPassedStep !== s.stepIndex);
+      const act = moves || changed;
+      const saved = await saveResult(tx, {
+        rolloutId: r.id,
+        step: s.stepIndex,
+        weight: s.weight,
+        verdict,
+        decision: result.decision,
+        acted: act,
+        result,
+        paths: comparePaths(pathCounts.baseline, pathCounts.canary),
+        samples: cumulative,
+        pathCounts,
+      });
       if (act) {
         await commandRollout(
           tx,
@@ -201,7 +242,7 @@ export class AnalysisLoop implements ServerPart {
           { requestId: `analysis:${r.id}:${saved.seq}`, actor: ANALYSIS_ACTOR, roles: ['operator'], reason: result.reason },
         );
       }
-      return saved;
+      return { stored: saved, act };
     });
     if (act) this.opts.onRolloutChanged?.();
     return stored;

@@ -24,7 +24,7 @@ export interface AnalysisView {
   latest: StoredResult | null;
   /** Newest first: one line per judged window. */
   windows: Array<Pick<StoredResult, 'seq' | 'step' | 'weight' | 'verdict' | 'decision' | 'acted'> & { index: number; start: string; end: string; reason: string }>;
-  /** Live from this process's telemetry when it tracks the rollout, else as stored with the newest result. */
+  /** As stored with the newest result (every replica's data), else live from this process's telemetry. */
   paths: DecisionPaths | null;
   openSessions: number;
 }
@@ -48,7 +48,7 @@ export async function analysisView(kit: Pick<RouteKit, 'db'>, aggregator: Teleme
     analysis,
     latest,
     windows: results.map((x) => ({ seq: x.seq, step: x.step, weight: x.weight, verdict: x.verdict, decision: x.decision, acted: x.acted, ...x.result.window, reason: x.result.reason })),
-    paths: aggregator.paths(id) ?? latest?.paths ?? null,
+    paths: latest?.paths ?? aggregator.paths(id) ?? null,
     openSessions: aggregator.openSessions(id),
   };
 }

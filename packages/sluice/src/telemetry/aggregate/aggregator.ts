@@ -95,6 +95,8 @@ class RolloutAggregate {
   acc = new Map<Cohort, CohortAccumulator>();
   cumulative: CohortPair = { baseline: { sessions: 0, metrics: {} }, canary: { sessions: 0, metrics: {} } };
   paths = new Map<Cohort, PathCounts>();
+  /** Paths of the sessions folded since the last `takePathDelta`. */
+  pathDelta = new Map<Cohort, PathCounts>();
   windowIndex = 0;
   windowStart: number;
   stepKey: string | undefined;
@@ -142,6 +144,16 @@ class RolloutAggregate {
   get treatment(): Cohort {
     return this.info.strategy === 'shadow' ? 'shadow' : 'canary';
   }
+}
+
+/**
+ * Share of new units the router sends to the compared cohort at `weight` percent: the canary's
+ * share, or for shadow (mirrored on top of the baseline) the mirror's share of all sessions seen.
+ * Kept inside (0, 1), which the sample-ratio check needs.
+ */
+export function canaryShare(strategy: AggregatedRollout['strategy'], weight: number): number {
+  const share = strategy === 'shadow' ? weight / (100 + weight) : weight / 100;
+  return Math.min(0.9999, Math.max(0.0001, share));
 }
 
 export class TelemetryAggregator {
@@ -417,18 +429,29 @@ export class TelemetryAggregator {
     };
     const window: CohortPair = { baseline: sample('baseline'), canary: sample(ro.treatment) };
     ro.cumulative = { baseline: mergeCohorts(ro.cumulative.baseline, window.baseline), canary: mergeCohorts(ro.cumulative.canary, window.canary) };
-    const share = ro.info.strategy === 'shadow' ? at.weight / (100 + at.weight) : at.weight / 100;
     const out: AnalysisWindow = {
       index: ro.windowIndex,
       start: new Date(ro.windowStart).toISOString(),
       end: new Date(now).toISOString(),
-      expectedCanaryShare: Math.min(0.9999, Math.max(0.0001, share)),
+      expectedCanaryShare: canaryShare(ro.info.strategy, at.weight),
       window,
       cumulative: ro.cumulative,
     };
     ro.windowIndex++;
     ro.windowStart = now;
     ro.acc = new Map();
+    return out;
+  }
+
+  /**
+   * The decision paths of the sessions folded since the last call (baseline and the compared
+   * cohort), for replicas that pool their data through the store.
+   */
+  takePathDelta(rolloutId: string): { baseline: PathCounts; canary: PathCounts } | undefined {
+    const ro = this.rollouts.get(rolloutId);
+    if (!ro) return undefined;
+    const out = { baseline: ro.pathDelta.get('baseline') ?? emptyPaths(), canary: ro.pathDelta.get(ro.treatment) ?? emptyPaths() };
+    ro.pathDelta = new Map();
     return out;
   }
 
@@ -458,9 +481,12 @@ export class TelemetryAggregator {
       else if (kind === 'mean') acc.mean(metric, v.sum);
       else for (const x of v.values) acc.quantile(metric, x);
     }
-    let paths = ro.paths.get(rec.cohort);
-    if (!paths) ro.paths.set(rec.cohort, (paths = emptyPaths()));
-    addSession(paths, rec.orderedTools());
+    const tools = rec.orderedTools();
+    for (const table of [ro.paths, ro.pathDelta]) {
+      let paths = table.get(rec.cohort);
+      if (!paths) table.set(rec.cohort, (paths = emptyPaths()));
+      addSession(paths, tools);
+    }
   }
 
   /** Drop what waited too long for its session or release, counting it; forget old closed sessions. */
