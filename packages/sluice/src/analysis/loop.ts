@@ -1,8 +1,8 @@
 /**
  * The analysis loop. Every tick, on every replica, it tells telemetry which rollouts are in
- * play (so each replica's ingest attributes spans) and writes what that replica gathered since
- * its last tick to the store (`analysis_partials`): any replica may receive spans, events and
- * gateway measurements. On the one replica holding the analysis advisory lock it then closes the
+ * play (so each replica's ingest attributes spans), and every `publishMs` it writes what that
+ * replica gathered since it last did to the store (`analysis_partials`): any replica may receive
+ * spans, events and gateway measurements. On the one replica holding the analysis advisory lock it then closes the
  * evaluation window of each active rollout whose `analysis.interval` has elapsed: it takes every
  * replica's share of the window, adds it to the cumulative samples of the step, calls core
  * `evaluate`, stores the result with every number behind it, and feeds the verdict to the rollout
@@ -38,8 +38,10 @@ export interface AnalysisLoopOptions {
   /** How often to look; each rollout's own `interval` decides when its window closes. */
   tickMs?: number;
   now?: () => number;
-  /** Names this replica in the pooled window data (default: host and process id and a nonce). */
+  /** Names this replica in the pooled window data (default: process id and a nonce). */
   replica?: string;
+  /** How often every replica writes its share to the store (the judging replica also right before judging). */
+  publishMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -101,6 +103,7 @@ export class AnalysisLoop implements ServerPart {
   private migrated = false;
   /** Per rollout: when its current window opened (local clock). */
   private readonly opened = new Map<string, number>();
+  private lastPublish = -Infinity;
   private readonly now: () => number;
   readonly replica: string;
 
@@ -145,7 +148,11 @@ export class AnalysisLoop implements ServerPart {
       const now = this.now();
       for (const t of tracked) if (!this.opened.has(t.id)) this.opened.set(t.id, now);
       for (const id of this.opened.keys()) if (!tracked.some((t) => t.id === id)) this.opened.delete(id);
-      await this.publish(active, tracked, now);
+      const periodic = force || now - this.lastPublish >= (this.opts.publishMs ?? 5000);
+      if (periodic) {
+        await this.publish(active, tracked, now);
+        this.lastPublish = now;
+      }
 
       if (!this.lock) this.lock = await this.opts.db.tryLock(ANALYSIS_LOCK_KEY);
       if (!this.lock) {
@@ -159,6 +166,7 @@ export class AnalysisLoop implements ServerPart {
         const opened = this.opened.get(r.id) ?? now;
         if (!force && now - opened < durationMs(t.analysis.interval)) continue;
         this.opened.set(r.id, now);
+        if (!periodic) await this.publish([r], tracked, now);
         out.push({ rolloutId: r.id, stored: await this.judge(r, t, opened, now) });
       }
       this.opts.metrics?.ticks.inc({ outcome: 'analysis-ok' });
