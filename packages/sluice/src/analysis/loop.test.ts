@@ -178,6 +178,9 @@ describe('analysis loop, end to end on the control plane', () => {
     assert.equal(service.prices.lookup('acme-large'), undefined);
     const missing = await runCli(['analysis', 'prices', 'remove', 'acme-large'], env);
     assert.equal(missing.code, 3);
+    const unknown = await runCli(['analysis', 'show', 'ro_nope', '--json'], env);
+    assert.equal(unknown.code, 3);
+    assert.equal(unknown.json<{ error: { kind: string } }>().error.kind, 'not-found');
     const audit = await call('GET', '/v1/audit');
     assert.deepEqual(
       (audit.body.events as Array<{ action: string }>).map((e) => e.action).filter((a) => a.startsWith('prices.')),
