@@ -20,13 +20,20 @@ function int(v: unknown): number {
 
 function anyValue(v: unknown): AttrValue {
   if (!isObj(v)) return null;
-  if (v.stringValue !== undefined) return String(v.stringValue);
-  if (v.intValue !== undefined) return int(v.intValue);
-  if (v.doubleValue !== undefined) return Number(v.doubleValue);
-  if (v.boolValue !== undefined) return v.boolValue === true || v.boolValue === 'true';
-  if (isObj(v.arrayValue)) return list(v.arrayValue.values).map(anyValue);
-  if (isObj(v.kvlistValue)) return attributes(v.kvlistValue.values);
-  if (v.bytesValue !== undefined) return String(v.bytesValue);
+  const str = field(v, 'stringValue', 'string_value');
+  if (str !== undefined) return String(str);
+  const i = field(v, 'intValue', 'int_value');
+  if (i !== undefined) return int(i);
+  const d = field(v, 'doubleValue', 'double_value');
+  if (d !== undefined) return Number(d);
+  const b = field(v, 'boolValue', 'bool_value');
+  if (b !== undefined) return b === true || b === 'true';
+  const arr = field(v, 'arrayValue', 'array_value');
+  if (isObj(arr)) return list(arr.values).map(anyValue);
+  const kv = field(v, 'kvlistValue', 'kvlist_value');
+  if (isObj(kv)) return attributes(kv.values);
+  const bytes = field(v, 'bytesValue', 'bytes_value');
+  if (bytes !== undefined) return String(bytes);
   return null;
 }
 
