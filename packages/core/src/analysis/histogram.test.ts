@@ -25,6 +25,11 @@ test('merge equals adding everything to one histogram, through JSON', () => {
   );
 });
 
+test('a value just below 1 lands in bucket 0, not -0', () => {
+  assert.deepEqual(Histogram.of([0.9801980198019803]).toJSON(), { zero: 0, bins: [[0, 1]] });
+  assert.ok(!Object.is(Histogram.of([0.99]).toJSON().bins[0]![0], -0));
+});
+
 test('countAbove counts whole buckets above and a share of the threshold bucket', () => {
   const h = Histogram.of([1, 2, 3, 10, 100, 100, 0]);
   assert.equal(h.countAbove(50), 2);

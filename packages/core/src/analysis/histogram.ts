@@ -76,7 +76,8 @@ export class Histogram {
       this.total += count;
       return this;
     }
-    this.bump(Math.ceil(Math.log(value) / LOG_GAMMA), count);
+    // `| 0` turns the -0 that ceil gives just below 1 into 0, so equal histograms serialize equally.
+    this.bump(Math.ceil(Math.log(value) / LOG_GAMMA) | 0, count);
     return this;
   }
 
