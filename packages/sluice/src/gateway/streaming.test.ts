@@ -97,3 +97,36 @@ test('WebSocket upgrades pass through to the assigned release, with the release 
     await cand.close();
   }
 });
+
+test('a client that goes away mid-stream closes the upstream request too', async () => {
+  let upstreamClosed!: () => void;
+  const closed = new Promise<void>((r) => (upstreamClosed = r));
+  const base = await startUpstream('sse', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n');
+    const timer = setInterval(() => res.write('data: more\n\n'), 20);
+    res.on('close', () => {
+      clearInterval(timer);
+      upstreamClosed();
+    });
+    void req;
+  });
+  const { gw, url } = await startGateway(config(1, [agentRoute(release('a@1', [base.url]))]));
+  try {
+    const ac = new AbortController();
+    const res = await request(`${url}/stream`, { headers: { 'sluice-session': 's' }, signal: ac.signal });
+    for await (const c of res.body) {
+      assert.match((c as Buffer).toString(), /first/);
+      break;
+    }
+    ac.abort();
+    await closed;
+    await new Promise((r) => setTimeout(r, 20));
+    const [m] = gw.measurements.drain().requests;
+    assert.equal(m?.error, 'client-abort');
+    assert.equal(m?.status, 200);
+  } finally {
+    await gw.stop();
+    await base.close();
+  }
+});
