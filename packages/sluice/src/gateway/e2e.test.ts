@@ -21,6 +21,30 @@ const until = async (cond: () => boolean, ms = 10_000) => {
   }
 };
 
+test('under sluice up the gateway shares affinity through Redis when SLUICE_REDIS_URL is set', async () => {
+  const t = await startTestControl('pglite');
+  const saved = { url: process.env.SLUICE_REDIS_URL, prefix: process.env.SLUICE_REDIS_PREFIX };
+  process.env.SLUICE_REDIS_URL = process.env.SLUICE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  process.env.SLUICE_REDIS_PREFIX = `sluice-test:${Date.now()}:`;
+  const part = gatewayPart({ plane: t.plane, options: { gatewayPort: 0, host: '127.0.0.1' } as UpOptions });
+  try {
+    await part.start();
+    let affinity: { backend: string; degraded: boolean } | undefined;
+    for (let i = 0; i < 50 && affinity?.degraded !== false; i++) {
+      affinity = ((await (await fetch(`${part.describe?.() as string}/readyz`)).json()) as { affinity: { backend: string; degraded: boolean } }).affinity;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(affinity, { backend: 'redis', degraded: false });
+  } finally {
+    await part.stop();
+    for (const [k, v] of [['SLUICE_REDIS_URL', saved.url], ['SLUICE_REDIS_PREFIX', saved.prefix]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await t.dispose();
+  }
+});
+
 test('end to end with the real control plane: deploy, canary at 50%, rollback drains; the long-poll gateway and the in-process one agree', async () => {
   const t = await startTestControl('pglite', { tickMs: 100 });
   await t.plane.http.start();

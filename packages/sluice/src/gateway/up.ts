@@ -1,6 +1,8 @@
 /**
  * The gateway as a part of `sluice up`: it takes routing configs straight from the control plane
  * in the same process (no HTTP, no token) and listens on `--gateway-port` (default 7701).
+ * Affinity is in memory, or in Redis when SLUICE_REDIS_URL is set (key prefix
+ * SLUICE_REDIS_PREFIX, default `sluice:affinity:`).
  *
  * Other parts that need the gateway in process (telemetry consumes its measurements, e.g.
  * `gw.measurements.subscribe(...)`) register in GATEWAY_ATTACHMENTS; each is called once the
@@ -12,6 +14,8 @@ import { watchRouting } from '../control/routing/watch.js';
 import { FeedConfigSource } from './config-source.js';
 import { Gateway } from './gateway.js';
 import { Measurements } from './measurements.js';
+import { MemoryAffinityStore } from '../adapters/affinity/memory/memory.js';
+import { RedisAffinityStore } from '../adapters/affinity/redis/redis.js';
 
 export const GATEWAY_ATTACHMENTS: Array<(gw: Gateway, ctx: UpContext) => void | (() => void | Promise<void>)> = [];
 
@@ -20,7 +24,11 @@ export function gatewayPart(ctx: UpContext): ServerPart {
   const source = new FeedConfigSource((apply, onError) => watchRouting({ db: plane.db, routing: plane.routing }, apply, { onError }));
   // Parts consume measurements by subscribing (GATEWAY_ATTACHMENTS); no pull buffer, so records
   // are not kept alive (and promoted by the collector) waiting for a drain() nobody calls.
-  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, measurements: new Measurements(0) });
+  // Replicas of `sluice up` share affinity through Redis when SLUICE_REDIS_URL is set (as
+  // `sluice gateway --redis-url` does); otherwise it stays in memory.
+  const redisUrl = process.env.SLUICE_REDIS_URL;
+  const affinity = redisUrl ? new RedisAffinityStore({ url: redisUrl, keyPrefix: process.env.SLUICE_REDIS_PREFIX ?? 'sluice:affinity:' }) : new MemoryAffinityStore();
+  const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, affinity, measurements: new Measurements(0) });
   const detach: Array<() => void | Promise<void>> = [];
   return {
     name: 'gateway',
