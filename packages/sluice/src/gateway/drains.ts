@@ -18,6 +18,12 @@ export interface DrainStatus {
   requests: number;
   /** Canary sessions that went back to the baseline at a safe boundary. */
   migrated: number;
+  /**
+   * This gateway can vouch the drain is over on its side: no draining session left, and either
+   * it served draining sessions that have all gone idle or migrated, or a whole idle TTL has
+   * passed since the rollback (a canary session that never came back here has expired).
+   */
+  settled: boolean;
 }
 
 interface Entry {
@@ -85,6 +91,7 @@ export class DrainTracker {
         inflight: e.inflight,
         requests: e.requests,
         migrated: e.migrated,
+        settled: e.units.size === 0 && e.inflight === 0 && (e.requests > 0 || now - e.since >= e.ttlMs),
       };
     });
   }

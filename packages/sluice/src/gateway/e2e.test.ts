@@ -110,3 +110,65 @@ test('end to end with the real control plane: deploy, canary at 50%, rollback dr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a drain rollback ends once the in-process gateway has moved every canary session back at a safe boundary', async () => {
+  const t = await startTestControl('pglite', { tickMs: 100 });
+  await t.plane.http.start();
+  await t.plane.loop.start();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-gw-drain-'));
+  const v1 = await startUpstream('v1', undefined, { record: false });
+  // The candidate says each turn ends at a safe boundary, as the example agent does.
+  const v2 = await startUpstream('v2', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'sluice-boundary': 'safe' });
+    res.end(JSON.stringify({ served: 'v2' }));
+  }, { record: false });
+  const local = gatewayPart({ plane: t.plane, options: { gatewayPort: 0, host: '127.0.0.1' } as UpOptions });
+  try {
+    const store = ReleaseStore.open(join(dir, 'store'));
+    for (const v of ['1.0.0', '2.0.0']) {
+      const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
+      await store.putRelease(m);
+      await store.putSignature(releaseDigest(m), signManifest(m));
+    }
+    const cli = (...args: string[]) => runCli(['--server', t.plane.http.url(), '--token', t.adminToken, '--store', join(dir, 'store'), ...args]);
+    for (const v of ['1.0.0', '2.0.0']) assert.equal((await cli('release', 'register', `support-agent@${v}`)).code, 0);
+    assert.equal((await cli('deploy', 'add', 'support-agent@1.0.0', '--upstream', v1.url, '--match-path-prefix', '/support')).code, 0);
+    assert.equal((await cli('deploy', 'add', 'support-agent@2.0.0', '--upstream', v2.url, '--match-path-prefix', '/support')).code, 0);
+    await local.start();
+    const base = local.describe?.() as string;
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, 'agent: support-agent\ncandidate: support-agent@2.0.0\nsteps:\n  - weight: 50\n    hold: 1h\n  - weight: 100\n');
+    assert.equal((await cli('rollout', 'start', '-f', plan)).code, 0);
+    const served = async (s: string) => ((await (await fetch(`${base}/support/chat`, { headers: { 'sluice-session': s } })).json()) as { served?: string }).served;
+    const sessions = Array.from({ length: 60 }, (_, i) => `d${i}`);
+    let first: Array<string | undefined> = [];
+    for (let i = 0; i < 50 && !first.includes('v2'); i++) {
+      first = await inParallel(sessions, 8, served);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(first.includes('v2'), 'some sessions on the canary');
+
+    assert.equal((await cli('rollout', 'rollback', 'support-agent', '--reason', 'drain test')).code, 0);
+    const status = async () => (await cli('rollout', 'status', 'support-agent', '--json')).json<{ status: string }>().status;
+    assert.equal(await status(), 'rolling-back');
+    // Each canary session's next turn is still served by the candidate, which marks a safe
+    // boundary; the gateway moves it back and reports the drain as it shrinks to zero.
+    for (let i = 0; i < 100 && !(await inParallel(sessions, 8, served)).includes('v2'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await inParallel(sessions, 8, served)).every((x) => x === 'v1'), 'every session back on the baseline');
+    let last = '';
+    for (let i = 0; i < 100 && last !== 'rolled-back'; i++) {
+      last = await status();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(last, 'rolled-back');
+    const log = (await cli('log', '--json')).json<Array<{ action: string; actor: string }>>();
+    assert.ok(log.some((e) => e.action === 'rollout.drain-progress' && e.actor === 'sluice-gateway'), 'the drain was reported by the gateway');
+  } finally {
+    await local.stop();
+    await v1.close();
+    await v2.close();
+    await t.plane.http.stop();
+    await t.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

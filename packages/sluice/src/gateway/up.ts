@@ -11,6 +11,8 @@
 import type { ServerPart } from '../server/part.js';
 import type { UpContext, UpExtension, UpOptions } from '../server/up.js';
 import { watchRouting } from '../control/routing/watch.js';
+import { commandRollout } from '../control/services/rollouts.js';
+import { DrainReporter } from './drain-reporter.js';
 import { FeedConfigSource } from './config-source.js';
 import { Gateway } from './gateway.js';
 import { Measurements } from './measurements.js';
@@ -30,6 +32,16 @@ export function gatewayPart(ctx: UpContext): ServerPart {
   const affinity = redisUrl ? new RedisAffinityStore({ url: redisUrl, keyPrefix: process.env.SLUICE_REDIS_PREFIX ?? 'sluice:affinity:' }) : new MemoryAffinityStore();
   const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, affinity, measurements: new Measurements(0) });
   const detach: Array<() => void | Promise<void>> = [];
+  const drains = new DrainReporter({
+    drains: () => gw.status().drains,
+    report: async (rollout, inFlight, requestId) => {
+      const { events } = await plane.db.transaction((tx) =>
+        commandRollout(tx, rollout, { type: 'drain-progress', inFlight }, { requestId, actor: 'sluice-gateway', roles: ['operator'] }),
+      );
+      if (events.length > 0) plane.routing.changed();
+    },
+    onError: (err) => options.log?.(`gateway: drain report: ${(err as Error).message}`),
+  });
   return {
     name: 'gateway',
     async start() {
@@ -38,8 +50,10 @@ export function gatewayPart(ctx: UpContext): ServerPart {
         if (d) detach.push(d);
       }
       await gw.start();
+      drains.start();
     },
     async stop() {
+      await drains.stop();
       await gw.stop();
       for (const d of detach.splice(0)) await d();
     },

@@ -6,6 +6,8 @@ import { RedisAffinityStore } from '../../adapters/affinity/redis/redis.js';
 import { MemoryAffinityStore } from '../../adapters/affinity/memory/memory.js';
 import { ControlPlaneConfigSource, FileConfigSource, type ConfigSource } from '../../gateway/config-source.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { DrainReporter } from '../../gateway/drain-reporter.js';
+import { ControlClient } from '../../control/client.js';
 import { Measurements } from '../../gateway/measurements.js';
 import type { RegisterCommand } from './context.js';
 
@@ -34,7 +36,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
     .option('--connect-timeout-ms <n>', 'give up connecting to an upstream after this long (then 502)', intOption('--connect-timeout-ms'), 2000)
     .addHelpText(
       'after',
-      '\nThe token (--token or SLUICE_TOKEN) needs the viewer role. Without a control plane the gateway keeps\nserving its last good config and /readyz says stale: true.\n\nExamples:\n  sluice gateway --control http://sluice.internal:7700 --token $SLUICE_TOKEN\n  sluice gateway --control http://127.0.0.1:7700 --redis-url redis://127.0.0.1:6379 --port 8080',
+      '\nThe token (--token or SLUICE_TOKEN) needs the viewer role to route, and operator to report\ndrain rollbacks. Without a control plane the gateway keeps serving its last good config and\n/readyz says stale: true.\n\nExamples:\n  sluice gateway --control http://sluice.internal:7700 --token $SLUICE_TOKEN\n  sluice gateway --control http://127.0.0.1:7700 --redis-url redis://127.0.0.1:6379 --port 8080',
     )
     .action(async (opts: GatewayCliOptions, cmd) => {
       const globals = cmd.optsWithGlobals() as GlobalOptions;
@@ -67,6 +69,19 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
         });
         await gw.start();
+        // Report drain rollbacks back to the control plane (needs an operator token; a viewer
+        // token still routes, and the plan's drainTimeout then ends the drain).
+        const client = control ? new ControlClient({ server: control, ...(globals.token ? { token: globals.token } : {}), retryForMs: 0 }) : undefined;
+        const drains = client
+          ? new DrainReporter({
+              drains: () => gw.status().drains,
+              report: async (rollout, inFlight, requestId) => {
+                await client.command(`/v1/rollouts/${encodeURIComponent(rollout)}/drain-progress`, { inFlight }, { idempotencyKey: requestId });
+              },
+              onError: (err) => log(`drain report: ${(err as Error).message}`),
+            })
+          : undefined;
+        drains?.start();
         const url = `http://${opts.host}:${gw.port}`;
         const admin = gw.adminPort !== undefined ? `http://${opts.host}:${gw.adminPort}` : url;
         const from = control ? `control plane ${control}` : `file ${opts.config as string}`;
@@ -82,6 +97,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           process.on('SIGTERM', done);
         });
         log('shutting down');
+        await drains?.stop();
         await gw.stop();
         state.exitCode = 0;
       } catch (err) {
