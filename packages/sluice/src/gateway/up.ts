@@ -1,7 +1,7 @@
 /**
  * The gateway as a part of `sluice up`: it takes routing configs straight from the control plane
  * in the same process (no HTTP, no token) and listens on `--gateway-port` (default 7701).
- * Affinity is in memory, or in Redis when SLUICE_REDIS_URL is set (key prefix
+ * Affinity is in memory, or in Redis with `--redis-url` / SLUICE_REDIS_URL (key prefix
  * SLUICE_REDIS_PREFIX, default `sluice:affinity:`).
  *
  * Other parts that need the gateway in process (telemetry consumes its measurements, e.g.
@@ -28,7 +28,7 @@ export function gatewayPart(ctx: UpContext): ServerPart {
   // are not kept alive (and promoted by the collector) waiting for a drain() nobody calls.
   // Replicas of `sluice up` share affinity through Redis when SLUICE_REDIS_URL is set (as
   // `sluice gateway --redis-url` does); otherwise it stays in memory.
-  const redisUrl = process.env.SLUICE_REDIS_URL;
+  const redisUrl = options.redisUrl ?? process.env.SLUICE_REDIS_URL;
   const affinity = redisUrl ? new RedisAffinityStore({ url: redisUrl, keyPrefix: process.env.SLUICE_REDIS_PREFIX ?? 'sluice:affinity:' }) : new MemoryAffinityStore();
   const gw = new Gateway({ port: options.gatewayPort, host: options.host, source, affinity, measurements: new Measurements(0) });
   const detach: Array<() => void | Promise<void>> = [];

@@ -78,7 +78,7 @@ for (const backend of BACKENDS) describe(`crash recovery on ${backend}`, () => {
   it('kill -9 between steps: after a restart on the same store the rollout continues, no event lost or duplicated', async () => {
     const dataDir = join(dir, 'data');
     const port = await freePort();
-    const args = ['up', '--json', '--port', String(port), '--data-dir', dataDir, '--tick-ms', '100'];
+    const args = ['up', '--json', '--port', String(port), '--gateway-port', '0', '--data-dir', dataDir, '--tick-ms', '100'];
     if (backend === 'pglite') await freshPgliteDir(dataDir);
     else {
       await createSchema(schema);

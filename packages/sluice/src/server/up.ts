@@ -26,6 +26,8 @@ export interface UpOptions {
   /** A YAML/JSON policy file: `{requireSignature: bool, trustedKeys: [file.pub, ...]}`. */
   policyFile?: string;
   tickMs: number;
+  /** Gateway session affinity in Redis (shared by replicas); in memory when absent. */
+  redisUrl?: string;
   log?: (line: string) => void;
 }
 

@@ -19,6 +19,7 @@ export const registerUp: RegisterCommand = (program, { io, state }) => {
     .option('--trusted-key <file.pub>', 'trust this Ed25519 public key and require releases to be signed by a trusted key (repeatable)', collect, [])
     .option('--policy <file>', 'release policy file: {requireSignature, trustedKeys: [file.pub...]}')
     .option('--tick-ms <n>', 'rollout loop interval in milliseconds', intOption('--tick-ms'), 1000)
+    .addOption(new Option('--redis-url <url>', 'share gateway session affinity with other replicas through Redis (default: in memory)').env('SLUICE_REDIS_URL'))
     .action(async (opts: Omit<UpOptions, 'trustedKeys' | 'policyFile' | 'log'> & { trustedKey: string[]; policy?: string }, cmd) => {
       const globals = cmd.optsWithGlobals() as GlobalOptions;
       const log = (line: string) => io.stderr(`${line}\n`);
@@ -32,6 +33,7 @@ export const registerUp: RegisterCommand = (program, { io, state }) => {
           trustedKeys: opts.trustedKey,
           ...(opts.policy ? { policyFile: opts.policy } : {}),
           tickMs: opts.tickMs,
+          ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
           log,
         });
         const store = opts.databaseUrl ? `PostgreSQL ${redact(opts.databaseUrl)}` : `embedded store ${opts.dataDir}`;
