@@ -3,6 +3,7 @@
  * who (session, rollout, cohort) and what (tokens, tool calls, outcome, feedback, custom values).
  */
 import type { Cohort } from '@sluice/core';
+import type { RequestMeasurement } from '../gateway/measurements.js';
 
 export const OUTCOMES = ['resolved', 'escalated', 'failed', 'abandoned'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -37,24 +38,8 @@ export interface BusinessEvent {
   fields?: Record<string, number | boolean>;
 }
 
-/**
- * The fields telemetry reads from one gateway measurement (`gateway/measurements.ts`
- * `RequestMeasurement`, which satisfies this shape).
- */
-export interface MeasuredRequest {
-  /** Start of the request, epoch ms. */
-  at: number;
-  rollout?: string;
-  release: string;
-  digest: string;
-  cohort: Cohort;
-  /** The unit key (session) the request was assigned by. */
-  unit?: string;
-  status: number;
-  latencyMs: number;
-  ttfbMs: number;
-  outcome?: string;
-  usage?: { inputTokens?: number; outputTokens?: number };
-  /** Why there was no upstream answer (refused, timeout, reset...). */
-  error?: string;
-}
+/** The fields telemetry reads from one gateway measurement: the gateway's own type, so they cannot drift. */
+export type MeasuredRequest = Pick<
+  RequestMeasurement,
+  'at' | 'rollout' | 'release' | 'digest' | 'cohort' | 'unit' | 'status' | 'latencyMs' | 'ttfbMs' | 'outcome' | 'usage' | 'error'
+>;

@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { invalid } from '@sluice/core';
 import { printError } from '../output.js';
 import { intOption, type GlobalOptions } from '../program.js';
+import { untilShutdown } from '../shutdown.js';
 import { RedisAffinityStore } from '../../adapters/affinity/redis/redis.js';
 import { MemoryAffinityStore } from '../../adapters/affinity/memory/memory.js';
 import { ControlPlaneConfigSource, FileConfigSource, type ConfigSource } from '../../gateway/config-source.js';
@@ -87,15 +88,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
         const from = control ? `control plane ${control}` : `file ${opts.config as string}`;
         if (globals.json) io.stdout(`${JSON.stringify({ status: 'running', url, admin, config: from, affinity: opts.redisUrl ? 'redis' : 'memory' })}\n`);
         else io.stdout(`sluice gateway is up on ${url} (config from ${from}; affinity ${opts.redisUrl ? 'in Redis' : 'in memory'})\n  ready    ${admin}/readyz\n  metrics  ${admin}/metrics\n  status   ${admin}/status\n`);
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            process.off('SIGINT', done);
-            process.off('SIGTERM', done);
-            resolve();
-          };
-          process.on('SIGINT', done);
-          process.on('SIGTERM', done);
-        });
+        await untilShutdown();
         log('shutting down');
         await drains?.stop();
         await gw.stop();

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { printError } from '../output.js';
 import { intOption, type GlobalOptions } from '../program.js';
+import { untilShutdown } from '../shutdown.js';
 import { DEFAULT_DATA_DIR } from '../../control/client.js';
 import { runUp, type UpOptions } from '../../server/up.js';
 import type { RegisterCommand } from './context.js';
@@ -46,15 +47,7 @@ export const registerUp: RegisterCommand = (program, { io, state }) => {
             io.stdout(`\nadmin token (shown once; also written to ${up.adminToken.file}, mode 0600):\n\n  ${up.adminToken.token}\n\n`);
           }
         }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            process.off('SIGINT', done);
-            process.off('SIGTERM', done);
-            resolve();
-          };
-          process.on('SIGINT', done);
-          process.on('SIGTERM', done);
-        });
+        await untilShutdown();
         log('shutting down');
         await up.stop();
         state.exitCode = 0;

@@ -91,19 +91,8 @@ export async function appendAudit(tx: Queryable, input: AuditInput): Promise<Aud
 
 const json = (v: JsonValue | null) => (v === null ? null : JSON.stringify(v));
 
-interface DbRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  agent: string | null;
-  reason: string | null;
-  before: JsonValue | null;
-  after: JsonValue | null;
-  prev_hash: string;
-  hash: string;
-}
+/** A row as the database returns it: the event's columns, with the chain columns in snake case. */
+type DbRow = AuditEvent & { prev_hash: string; hash: string };
 
 const fromDb = (r: DbRow): AuditRow => ({
   seq: Number(r.seq),
