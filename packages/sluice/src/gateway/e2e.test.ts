@@ -21,6 +21,21 @@ const until = async (cond: () => boolean, ms = 10_000) => {
   }
 };
 
+/** Build, sign, register and deploy support-agent 1.0.0 (at `v1`) and 2.0.0 (at `v2`) under /support. */
+async function deployTwoReleases(t: Awaited<ReturnType<typeof startTestControl>>, dir: string, v1: string, v2: string) {
+  const store = ReleaseStore.open(join(dir, 'store'));
+  for (const v of ['1.0.0', '2.0.0']) {
+    const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
+    await store.putRelease(m);
+    await store.putSignature(releaseDigest(m), signManifest(m));
+  }
+  const cli = (...args: string[]) => runCli(['--server', t.plane.http.url(), '--token', t.adminToken, '--store', join(dir, 'store'), ...args]);
+  for (const v of ['1.0.0', '2.0.0']) assert.equal((await cli('release', 'register', `support-agent@${v}`)).code, 0);
+  assert.equal((await cli('deploy', 'add', 'support-agent@1.0.0', '--upstream', v1, '--match-path-prefix', '/support')).code, 0);
+  assert.equal((await cli('deploy', 'add', 'support-agent@2.0.0', '--upstream', v2, '--match-path-prefix', '/support')).code, 0);
+  return cli;
+}
+
 test('under sluice up the gateway shares affinity through Redis when SLUICE_REDIS_URL is set', async () => {
   const t = await startTestControl('pglite');
   const saved = { url: process.env.SLUICE_REDIS_URL, prefix: process.env.SLUICE_REDIS_PREFIX };
@@ -55,16 +70,7 @@ test('end to end with the real control plane: deploy, canary at 50%, rollback dr
   const remote = new Gateway({ port: 0, source: new ControlPlaneConfigSource({ url: t.plane.http.url(), token: t.adminToken, waitMs: 1_000, retryMs: 50 }) });
   const local = gatewayPart({ plane: t.plane, options: { gatewayPort: 0, host: '127.0.0.1' } as UpOptions });
   try {
-    const store = ReleaseStore.open(join(dir, 'store'));
-    for (const v of ['1.0.0', '2.0.0']) {
-      const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
-      await store.putRelease(m);
-      await store.putSignature(releaseDigest(m), signManifest(m));
-    }
-    const cli = (...args: string[]) => runCli(['--server', t.plane.http.url(), '--token', t.adminToken, '--store', join(dir, 'store'), ...args]);
-    for (const v of ['1.0.0', '2.0.0']) assert.equal((await cli('release', 'register', `support-agent@${v}`)).code, 0);
-    assert.equal((await cli('deploy', 'add', 'support-agent@1.0.0', '--upstream', v1.url, '--match-path-prefix', '/support')).code, 0);
-    assert.equal((await cli('deploy', 'add', 'support-agent@2.0.0', '--upstream', v2.url, '--match-path-prefix', '/support')).code, 0);
+    const cli = await deployTwoReleases(t, dir, v1.url, v2.url);
     await remote.start();
     await local.start();
     const localUrl = local.describe?.() as string;
@@ -124,16 +130,7 @@ test('a drain rollback ends once the in-process gateway has moved every canary s
   }, { record: false });
   const local = gatewayPart({ plane: t.plane, options: { gatewayPort: 0, host: '127.0.0.1' } as UpOptions });
   try {
-    const store = ReleaseStore.open(join(dir, 'store'));
-    for (const v of ['1.0.0', '2.0.0']) {
-      const m = testManifest('support-agent', v, v === '1.0.0' ? 0.2 : 0.4);
-      await store.putRelease(m);
-      await store.putSignature(releaseDigest(m), signManifest(m));
-    }
-    const cli = (...args: string[]) => runCli(['--server', t.plane.http.url(), '--token', t.adminToken, '--store', join(dir, 'store'), ...args]);
-    for (const v of ['1.0.0', '2.0.0']) assert.equal((await cli('release', 'register', `support-agent@${v}`)).code, 0);
-    assert.equal((await cli('deploy', 'add', 'support-agent@1.0.0', '--upstream', v1.url, '--match-path-prefix', '/support')).code, 0);
-    assert.equal((await cli('deploy', 'add', 'support-agent@2.0.0', '--upstream', v2.url, '--match-path-prefix', '/support')).code, 0);
+    const cli = await deployTwoReleases(t, dir, v1.url, v2.url);
     await local.start();
     const base = local.describe?.() as string;
     const plan = join(dir, 'plan.yaml');
