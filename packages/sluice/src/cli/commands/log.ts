@@ -13,11 +13,18 @@ export function sinceToIso(since: string, now = Date.now()): string {
   return new Date(t).toISOString();
 }
 
-function line(e: AuditRow): string {
-  const after = (e.after ?? {}) as Record<string, unknown>;
-  const split = after.status === 'progressing' || after.status === 'paused' || after.status === 'awaiting-approval';
-  const state = typeof after.status === 'string' ? ` → ${after.status}${split && typeof after.weight === 'number' ? ` ${after.weight}%` : ''}` : '';
-  return `${e.at}  ${`#${e.seq}`.padEnd(5)}  ${e.actor.padEnd(10)}  ${e.action.padEnd(26)} ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
+/** The changelog as aligned columns: each as wide as its widest value in this listing. */
+export function changelogLines(events: AuditRow[]): string[] {
+  const width = (f: (e: AuditRow) => string) => Math.max(0, ...events.map((e) => f(e).length));
+  const seqW = width((e) => `#${e.seq}`);
+  const actorW = width((e) => e.actor);
+  const actionW = width((e) => e.action);
+  return events.map((e) => {
+    const after = (e.after ?? {}) as Record<string, unknown>;
+    const split = after.status === 'progressing' || after.status === 'paused' || after.status === 'awaiting-approval';
+    const state = typeof after.status === 'string' ? ` → ${after.status}${split && typeof after.weight === 'number' ? ` ${after.weight}%` : ''}` : '';
+    return `${e.at}  ${`#${e.seq}`.padEnd(seqW)}  ${e.actor.padEnd(actorW)}  ${e.action.padEnd(actionW)}  ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
+  });
 }
 
 export const registerLog: RegisterCommand = (program, { io, state }) => {
@@ -32,7 +39,7 @@ export const registerLog: RegisterCommand = (program, { io, state }) => {
         const r = await clientFor(globals).get<{ events: AuditRow[] }>('/v1/audit', {
           query: { agent: opts.agent, since: opts.since ? sinceToIso(opts.since) : undefined, limit: opts.limit },
         });
-        return { data: r.events, text: r.events.length ? r.events.map(line) : 'no changes' };
+        return { data: r.events, text: r.events.length ? changelogLines(r.events) : 'no changes' };
       }),
     );
 };
