@@ -91,7 +91,7 @@ for (const backend of BACKENDS) describe(`control CLI on ${backend}`, () => {
     const log = await runCli([...base, 'log', '--agent', 'support-agent', '--since', '1h']);
     assert.equal(log.code, 0, log.stderr);
     assert.match(log.stdout, /rollout\.created .*rollout\/ro_\w+ → pending.*new prompt/);
-    assert.match(log.stdout, /sluice {6}rollout\.step-advanced {6}rollout\/ro_\w+ → progressing 100%/);
+    assert.match(log.stdout, /sluice +rollout\.step-advanced +rollout\/ro_\w+ → progressing 100%/);
     const logJson = await runCli([...base, 'log', '--json']);
     assert.ok(logJson.json<unknown[]>().length >= 8);
     assert.equal((await runCli([...base, 'log', '--since', 'yesterday-ish'])).code, 2);
