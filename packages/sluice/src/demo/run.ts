@@ -12,6 +12,7 @@ import { RELEASES_DIR, startModelServer } from '@sluice/example-support-agent';
 import type { AnalysisView } from '../analysis/routes.js';
 import { ANALYSIS_ACTOR } from '../analysis/loop.js';
 import type { AuditRow } from '../control/audit/chain.js';
+import { changelogEntry, type ChangelogEntry } from '../control/audit/changelog.js';
 import { ControlClient } from '../control/client.js';
 import type { RolloutRecord } from '../control/services/rollouts.js';
 import { runUp } from '../server/up.js';
@@ -22,6 +23,8 @@ import { spawnAgent, type AgentProcess } from './agents.js';
 import { demoPlan } from './plan.js';
 import { fixedHorizonSessions } from './sample-size.js';
 import { TrafficGenerator, type TrafficStats } from './traffic.js';
+
+export type { ChangelogEntry };
 
 export const BASELINE = 'support-agent@2.3.0';
 export const CANARY = 'support-agent@2.3.1';
@@ -85,16 +88,6 @@ export interface DemoSnapshot {
   analysis: { windows: number; decision: string | null; metrics: MetricView[] };
 }
 
-export interface ChangelogEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  status: string | null;
-  weight: number | null;
-  reason: string | null;
-}
 
 export interface DemoResult {
   /** The analysis rolled the canary back. */
@@ -141,19 +134,6 @@ function cohortView(stats: TrafficStats, release: string): CohortView {
   return { release, sessions: c.sessions, escalated: c.escalated, escalationRate: c.sessions > 0 ? c.escalated / c.sessions : null };
 }
 
-function changelogEntry(e: AuditRow): ChangelogEntry {
-  const after = (e.after ?? {}) as Record<string, unknown>;
-  return {
-    seq: e.seq,
-    at: e.at,
-    actor: e.actor,
-    action: e.action,
-    target: e.target,
-    status: typeof after.status === 'string' ? after.status : null,
-    weight: typeof after.weight === 'number' ? after.weight : null,
-    reason: e.reason,
-  };
-}
 
 const aborted = () => new SluiceError('failed', 'the demo was interrupted');
 

@@ -2,7 +2,8 @@
  * What the demo prints: a live block redrawn about once a second on a terminal (plain lines when
  * stdout is not one), then the outcome, the changelog and where to look next.
  */
-import type { ChangelogEntry, CohortView, DemoResult, DemoSnapshot, MetricView } from './run.js';
+import { changelogLines } from '../control/audit/changelog.js';
+import type { CohortView, DemoResult, DemoSnapshot, MetricView } from './run.js';
 
 const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
@@ -47,10 +48,6 @@ export function snapshotPlain(s: DemoSnapshot): string {
   return [`${(s.elapsedMs / 1000).toFixed(1)}s ${s.rollout.status} weight ${s.rollout.weight}%`, `baseline ${c(s.cohorts.baseline)}`, `canary ${c(s.cohorts.canary)}`, ...ms].join(' | ');
 }
 
-export function changelogLine(e: ChangelogEntry): string {
-  const state = e.status ? ` → ${e.status}${e.weight !== null && e.status !== 'promoted' ? ` ${e.weight}%` : ''}` : '';
-  return `${e.at}  #${e.seq}  ${e.actor.padEnd(15)}  ${e.action.padEnd(26)} ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
-}
 
 /** Everything after the run: verdict, changelog, next steps. */
 export function resultLines(r: DemoResult): string[] {
@@ -73,7 +70,7 @@ export function resultLines(r: DemoResult): string[] {
     `  customers were served ${r.served.baseline.sessions} sessions by 2.3.0 (${pct(r.served.baseline.escalationRate).trim()} escalated) and ${r.served.canary.sessions} by 2.3.1 (${pct(r.served.canary.escalationRate).trim()} escalated)`,
     '',
     'changelog (what `sluice log` shows):',
-    ...r.changelog.map((e) => `  ${changelogLine(e)}`),
+    ...changelogLines(r.changelog).map((l) => `  ${l}`),
     '',
     'where to look next:',
     '  docs/demo.md        what ran, the plan, and how to read this output',

@@ -2,6 +2,7 @@ import { invalid, parseDuration } from '@sluice/core';
 import { action, intOption } from '../program.js';
 import { clientFor } from '../../control/client.js';
 import type { AuditRow } from '../../control/audit/chain.js';
+import { changelogEntry, changelogLines } from '../../control/audit/changelog.js';
 import type { RegisterCommand } from './context.js';
 
 /** `--since 2h` (a duration back from now) or an ISO time. */
@@ -11,20 +12,6 @@ export function sinceToIso(since: string, now = Date.now()): string {
   const t = Date.parse(since);
   if (Number.isNaN(t)) throw invalid(`--since: expected a duration like 2h or an ISO time, got ${JSON.stringify(since)}`, [{ where: '--since', message: 'not a duration or time' }]);
   return new Date(t).toISOString();
-}
-
-/** The changelog as aligned columns: each as wide as its widest value in this listing. */
-export function changelogLines(events: AuditRow[]): string[] {
-  const width = (f: (e: AuditRow) => string) => Math.max(0, ...events.map((e) => f(e).length));
-  const seqW = width((e) => `#${e.seq}`);
-  const actorW = width((e) => e.actor);
-  const actionW = width((e) => e.action);
-  return events.map((e) => {
-    const after = (e.after ?? {}) as Record<string, unknown>;
-    const split = after.status === 'progressing' || after.status === 'paused' || after.status === 'awaiting-approval';
-    const state = typeof after.status === 'string' ? ` → ${after.status}${split && typeof after.weight === 'number' ? ` ${after.weight}%` : ''}` : '';
-    return `${e.at}  ${`#${e.seq}`.padEnd(seqW)}  ${e.actor.padEnd(actorW)}  ${e.action.padEnd(actionW)}  ${e.target}${state}${e.reason ? `  — ${e.reason}` : ''}`;
-  });
 }
 
 export const registerLog: RegisterCommand = (program, { io, state }) => {
@@ -39,7 +26,7 @@ export const registerLog: RegisterCommand = (program, { io, state }) => {
         const r = await clientFor(globals).get<{ events: AuditRow[] }>('/v1/audit', {
           query: { agent: opts.agent, since: opts.since ? sinceToIso(opts.since) : undefined, limit: opts.limit },
         });
-        return { data: r.events, text: r.events.length ? changelogLines(r.events) : 'no changes' };
+        return { data: r.events, text: r.events.length ? changelogLines(r.events.map(changelogEntry)) : 'no changes' };
       }),
     );
 };
