@@ -15,15 +15,26 @@ export const BENCH_ROLLOUT = {
   candidate: { release: 'support-agent@1.1.0' },
 };
 
+/**
+ * Where a batch names its sessions and traces, so a sender can make each pass over its batches
+ * new to the server (see `renewBatch`): session ids carry the fixed-width marker `PASS_MARK`, and
+ * `traceIds` lists the raw 16-byte trace ids the batch's spans carry.
+ */
+export const PASS_MARK = 'p0000000';
+export interface Batch {
+  bytes: Uint8Array;
+  traceIds: Uint8Array[];
+}
+
 /** `batches` payloads of `batchSize` spans each; sessions are unique across the set (prefix). */
-export function buildBatches(prefix: string, batches: number, batchSize: number): Uint8Array[] {
+export function buildBatches(prefix: string, batches: number, batchSize: number): Batch[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'support-agent', 'service.version': '1.1.0', 'host.name': 'agent-7f9c' }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('support-agent', '1.1.0');
-  const out: Uint8Array[] = [];
+  const out: Batch[] = [];
   let session = 0;
   const t0 = Date.now();
   while (out.length < batches) {
@@ -32,7 +43,7 @@ export function buildBatches(prefix: string, batches: number, batchSize: number)
     emitSession(
       tracer,
       {
-        session: `${prefix}-${session}`,
+        session: `${prefix}-${PASS_MARK}-${session}`,
         release: canary ? 'support-agent@1.1.0' : 'support-agent@1.0.0',
         cohort: canary ? 'canary' : 'baseline',
         model: 'gpt-4o-mini',
@@ -48,9 +59,35 @@ export function buildBatches(prefix: string, batches: number, batchSize: number)
     session++;
     const spans = exporter.getFinishedSpans();
     if (spans.length >= batchSize) {
-      out.push(ProtobufTraceSerializer.serializeRequest(spans.slice(0, batchSize))!);
+      const batch = spans.slice(0, batchSize);
+      const traceIds = [...new Set(batch.map((sp) => sp.spanContext().traceId))].map((hex) => Buffer.from(hex, 'hex'));
+      out.push({ bytes: ProtobufTraceSerializer.serializeRequest(batch)!, traceIds });
       exporter.reset();
     }
   }
+  return out;
+}
+
+/**
+ * A copy of `batch` whose sessions and traces are new for pass `pass`: the session marker becomes
+ * the pass number (same width, so no protobuf length changes) and every trace id has its last
+ * four bytes XORed with it. Offsets are found once per batch (`locate`).
+ */
+export function locate(batch: Batch): { marks: number[]; traces: number[] } {
+  const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  const find = (needle: Uint8Array) => {
+    const at: number[] = [];
+    for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) at.push(i);
+    return at;
+  };
+  return { marks: find(Buffer.from(PASS_MARK)), traces: batch.traceIds.flatMap(find) };
+}
+
+export function renewBatch(batch: Batch, where: { marks: number[]; traces: number[] }, pass: number): Uint8Array {
+  if (pass === 0) return batch.bytes;
+  const out = Buffer.from(batch.bytes);
+  const mark = `p${String(pass).padStart(PASS_MARK.length - 1, '0')}`;
+  for (const i of where.marks) out.write(mark, i, 'latin1');
+  for (const i of where.traces) out.writeUInt32BE((out.readUInt32BE(i + 12) ^ pass) >>> 0, i + 12);
   return out;
 }
