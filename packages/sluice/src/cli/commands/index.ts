@@ -12,10 +12,11 @@ import { registerRollout } from './rollout.js';
 import { registerLog } from './log.js';
 import { registerAudit } from './audit.js';
 import { registerToken } from './token.js';
+import { registerApproval } from './approval.js';
 import { registerDemo } from './demo.js';
 
 /** One module per noun; each adds its own subcommands. Order is the order in `sluice --help`. */
-const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerGateway, registerDeploy, registerRollout, registerAnalysis, registerLog, registerAudit, registerToken, registerDemo, registerVersion];
+const nouns: RegisterCommand[] = [registerInit, registerRelease, registerKeygen, registerUp, registerGateway, registerDeploy, registerRollout, registerApproval, registerAnalysis, registerLog, registerAudit, registerToken, registerDemo, registerVersion];
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   for (const register of nouns) register(program, ctx);
