@@ -34,8 +34,13 @@ export type RolloutVerdict = (typeof VERDICTS)[number];
 export type OnRegression = 'rollback' | 'pause';
 export type PauseKind = 'plan' | 'manual' | 'analysis';
 
-/** Roles a token carries (DESIGN.md "Interfaces"), lowest first; each includes those before it. */
-export const ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
+/**
+ * Roles a token carries (DESIGN.md "Interfaces"), lowest first; each includes those before it.
+ * `agent` sits between viewer and operator: what an agent's own token needs to send telemetry and
+ * ask for approvals. Telemetry moves rollouts (the analysis acts on it), so a read-only viewer
+ * must not write it; and an agent must not start or roll back rollouts, so it is not an operator.
+ */
+export const ROLES = ['viewer', 'agent', 'operator', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const hasRole = (roles: readonly Role[], required: Role): boolean =>
   roles.some((r) => ROLES.indexOf(r) >= ROLES.indexOf(required));

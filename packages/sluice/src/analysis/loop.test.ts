@@ -71,7 +71,7 @@ describe('analysis loop, end to end on the control plane', () => {
     assert.deepEqual(await loop.tickOnce(), []);
     assert.ok(loop.leader);
 
-    const tokenRes = await call('POST', '/v1/tokens', { subject: 'support-agent', role: 'viewer' });
+    const tokenRes = await call('POST', '/v1/tokens', { subject: 'support-agent', role: 'agent' });
     assert.equal(tokenRes.status, 201, JSON.stringify(tokenRes.body));
     const agent = agentTracer({ url, token: tokenRes.body.token, format: 'protobuf', processor: 'batch' });
     const n = 300;

@@ -83,7 +83,7 @@ export async function createAnalysisService(opts: AnalysisServiceOptions = {}): 
 
 /** The ingest routes are plain Hono (binary bodies); describe them in the OpenAPI document too. */
 function documentIngest(registry: { registerPath: (route: never) => void }): void {
-  const common = { tags: ['telemetry'], security: [{ bearer: [] }], 'x-sluice-role': 'viewer' };
+  const common = { tags: ['telemetry'], security: [{ bearer: [] }], 'x-sluice-role': 'agent' };
   registry.registerPath({
     ...common,
     method: 'post',

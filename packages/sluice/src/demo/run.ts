@@ -177,7 +177,7 @@ export async function runDemo(options: Partial<DemoOptions> = {}): Promise<DemoR
       await client.command('/v1/releases', { manifest: local.manifest, envelopes, digest: local.digest });
     }
     step('registered both releases (signatures checked against the demo key)');
-    const telemetry = await client.command<{ token: string }>('/v1/tokens', { subject: 'support-agent telemetry', role: 'viewer' });
+    const telemetry = await client.command<{ token: string }>('/v1/tokens', { subject: 'support-agent telemetry', role: 'agent' });
     check();
 
     // 3. The example's model server, and one agent process per release sending spans to Sluice.

@@ -14,7 +14,7 @@ import { findToken, type TokenInfo } from '../control/auth/tokens.js';
 export type IngestAuthorizer = (authorization: string | undefined) => Promise<{ subject: string }>;
 
 export function tokenAuthorizer(db: Queryable, opts: { role?: Role; ttlMs?: number } = {}): IngestAuthorizer {
-  const need = opts.role ?? 'viewer';
+  const need = opts.role ?? 'agent';
   const ttl = opts.ttlMs ?? 10_000;
   const cache = new Map<string, { token: TokenInfo | null; until: number }>();
   return async (authorization) => {

@@ -36,7 +36,7 @@ const notFound = { description: 'unknown approval', content: { 'application/json
 
 export const approvalRoutes: RouteModule = (app, kit) => {
   app.openapi(
-    kit.op('operator', {
+    kit.op('agent', {
       method: 'post',
       path: '/v1/approvals',
       tags: ['approvals'],
