@@ -12,7 +12,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 export interface TracingOptions {
   /** Base URL of the collector; spans go to `<url>/v1/traces`. */
   url: string;
-  /** Sent as `Authorization: Bearer <token>` (Sluice ingest needs a viewer token). */
+  /** Sent as `Authorization: Bearer <token>` (Sluice ingest needs a token with the agent role). */
   token?: string;
   serviceName?: string;
 }
