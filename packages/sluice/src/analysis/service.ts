@@ -21,6 +21,7 @@ import { PriceBook, PriceFile } from '../telemetry/prices.js';
 import { IngestQueue, type IngestQueueOptions } from '../telemetry/queue.js';
 import { AnalysisLoop } from './loop.js';
 import { analysisRoutes } from './routes.js';
+import { measurementRoutes } from './measurements-route.js';
 
 export interface AnalysisServiceOptions {
   /** JSON file holding the price table; defaults apply until someone edits it. */
@@ -57,6 +58,7 @@ export async function createAnalysisService(opts: AnalysisServiceOptions = {}): 
     app.route('/', ingest);
     documentIngest(app.openAPIRegistry);
     api(app, kit);
+    measurementRoutes(aggregator)(app, kit);
   };
   return {
     aggregator,

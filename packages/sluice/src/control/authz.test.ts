@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { BACKENDS } from '../adapters/store/testing.js';
 import { ROLES, roleAtLeast, type Role } from './auth/roles.js';
 import { startTestControl, type TestControl } from './testing.js';
+import { createAnalysisService } from '../analysis/service.js';
 
 /**
  * Every operation in the OpenAPI document × every role, plus no token and a revoked token. The
@@ -15,7 +16,8 @@ for (const backend of BACKENDS) {
     const tokens = {} as Record<Role, string>;
     let revoked = '';
     before(async () => {
-      t = await startTestControl(backend);
+      // With telemetry's routes too, as `sluice up` serves them: ingest and analysis are in the matrix.
+      t = await startTestControl(backend, { routes: [(await createAnalysisService()).routes] });
       for (const role of ROLES) {
         const r = await t.call('POST', '/v1/tokens', { body: { subject: `matrix-${role}`, role } });
         assert.equal(r.status, 201);

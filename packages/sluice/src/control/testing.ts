@@ -2,6 +2,7 @@
  * Fixtures for control plane tests: a control plane on a test store (PGlite or PostgreSQL),
  * called in-process through `app.request`, and small releases to register.
  */
+import type { RouteModule } from './app.js';
 import {
   MEDIA_TYPES,
   RELEASE_MEDIA_TYPE,
@@ -31,9 +32,9 @@ export interface TestControl {
   dispose(): Promise<void>;
 }
 
-export async function startTestControl(backend: Backend, opts: { policy?: ReleasePolicy; tickMs?: number } = {}): Promise<TestControl> {
+export async function startTestControl(backend: Backend, opts: { policy?: ReleasePolicy; tickMs?: number; routes?: RouteModule[] } = {}): Promise<TestControl> {
   const store = await openTestStore(backend);
-  const plane = await assembleControlPlane(store.db, { dataDir: join(store.dir, 'data'), port: 0, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.tickMs ? { tickMs: opts.tickMs } : {}) });
+  const plane = await assembleControlPlane(store.db, { dataDir: join(store.dir, 'data'), port: 0, ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.tickMs ? { tickMs: opts.tickMs } : {}), ...(opts.routes ? { routes: opts.routes } : {}) });
   if (!plane.adminToken) throw new Error('a fresh store must bootstrap an admin token');
   const caller =
     (app: ControlApp): TestControl['call'] =>

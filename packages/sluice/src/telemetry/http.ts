@@ -43,8 +43,12 @@ function otlpError(c: Context, format: Format, status: number, message: string, 
     const body = RpcStatus.encode(RpcStatus.create({ code, message })).finish();
     return c.body(body as Uint8Array<ArrayBuffer>, status as 400, { 'content-type': 'application/x-protobuf' });
   }
-  return c.json({ code, message }, status as 400);
+  // JSON: the Status fields OTLP clients read, plus Sluice's own error object, so the ingest
+  // answers like every other endpoint of the API too (unknown fields are ignored by OTLP clients).
+  return c.json({ code, message, error: { kind: KIND_BY_STATUS[status] ?? 'failed', message, details: [] } }, status as 400);
 }
+
+const KIND_BY_STATUS: Record<number, string> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 413: 'invalid', 415: 'invalid' };
 
 function formatOf(contentType: string | undefined): Format | undefined {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -145,6 +149,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const e = isSluiceError(err) ? err : new SluiceError('failed', String(err));
       if (e.kind === 'unauthenticated' || e.kind === 'forbidden') counters.refused.auth++;
       else counters.refused['bad-request']++;
+      if (e.kind === 'unauthenticated') c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       return c.json(e.toJSON(), HTTP_STATUS[e.kind] as 400);
     }
   });

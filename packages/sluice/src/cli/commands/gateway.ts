@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Option } from 'commander';
 import { invalid } from '@sluice/core';
 import { printError } from '../output.js';
@@ -8,6 +9,7 @@ import { MemoryAffinityStore } from '../../adapters/affinity/memory/memory.js';
 import { ControlPlaneConfigSource, FileConfigSource, type ConfigSource } from '../../gateway/config-source.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { DrainReporter } from '../../gateway/drain-reporter.js';
+import { MeasurementForwarder } from '../../gateway/measurement-forwarder.js';
 import { ControlClient } from '../../control/client.js';
 import { Measurements } from '../../gateway/measurements.js';
 import type { RegisterCommand } from './context.js';
@@ -37,7 +39,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
     .option('--connect-timeout-ms <n>', 'give up connecting to an upstream after this long (then 502)', intOption('--connect-timeout-ms'), 2000)
     .addHelpText(
       'after',
-      '\nThe token (--token or SLUICE_TOKEN) needs the viewer role to route, and operator to report\ndrain rollbacks. Without a control plane the gateway keeps serving its last good config and\n/readyz says stale: true.\n\nExamples:\n  sluice gateway --control http://sluice.internal:7700 --token $SLUICE_TOKEN\n  sluice gateway --control http://127.0.0.1:7700 --redis-url redis://127.0.0.1:6379 --port 8080',
+      '\nThe token (--token or SLUICE_TOKEN) needs the viewer role to route, agent to send request\nmeasurements to the analysis, and operator to report drain rollbacks. Without a control\nplane the gateway keeps serving its last good config and /readyz says stale: true.\n\nExamples:\n  sluice gateway --control http://sluice.internal:7700 --token $SLUICE_TOKEN\n  sluice gateway --control http://127.0.0.1:7700 --redis-url redis://127.0.0.1:6379 --port 8080',
     )
     .action(async (opts: GatewayCliOptions, cmd) => {
       const globals = cmd.optsWithGlobals() as GlobalOptions;
@@ -65,7 +67,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           source,
           affinity,
           upstream: { connectTimeoutMs: opts.connectTimeoutMs },
-          // Nothing drains a standalone gateway's records (it reports through /metrics): keep none.
+          // Records reach the analysis by subscription (the forwarder below), so no pull buffer.
           measurements: new Measurements(0),
           ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
         });
@@ -83,6 +85,18 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
             })
           : undefined;
         drains?.start();
+        // Request measurements go to the control plane's analysis, as the in-process gateway's do.
+        const gatewayName = `${hostname()}:${gw.port}`;
+        const forwarder = client
+          ? new MeasurementForwarder({
+              measurements: gw.measurements,
+              send: async (requests) => {
+                await client.request('POST', '/v1/measurements', { body: { gateway: gatewayName, requests } });
+              },
+              onError: (err) => log(`measurements: ${(err as Error).message}`),
+            })
+          : undefined;
+        forwarder?.start();
         const url = `http://${opts.host}:${gw.port}`;
         const admin = gw.adminPort !== undefined ? `http://${opts.host}:${gw.adminPort}` : url;
         const from = control ? `control plane ${control}` : `file ${opts.config as string}`;
@@ -91,6 +105,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
         await untilShutdown();
         log('shutting down');
         await drains?.stop();
+        await forwarder?.stop();
         await gw.stop();
         state.exitCode = 0;
       } catch (err) {
