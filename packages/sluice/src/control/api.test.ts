@@ -198,6 +198,25 @@ for (const backend of BACKENDS) {
       assert.match(other.body.error.message, /Idempotency-Key/);
     });
 
+    it('ends a drain rollback only when every reporting gateway is at zero', async () => {
+      const m35 = testManifest('support-agent', '3.5.0');
+      await t.call('POST', '/v1/releases', { body: { manifest: m35 } });
+      await t.call('POST', '/v1/deployments', { body: { release: 'support-agent@3.5.0', upstreams: ['http://127.0.0.1:9035'] } });
+      const r = await t.call('POST', '/v1/rollouts', { body: { plan: plan('support-agent@3.5.0') } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = r.body.id;
+      assert.equal((await t.call('POST', `/v1/rollouts/${id}/rollback`, { body: { mode: 'drain' } })).body.status, 'rolling-back');
+      const report = (gateway: string, inFlight: number) => t.call('POST', `/v1/rollouts/${id}/drain-progress`, { body: { gateway, inFlight } });
+      assert.equal((await report('edge-a', 3)).body.state.rollback.inFlight, 3);
+      assert.equal((await report('edge-b', 2)).body.state.rollback.inFlight, 5, 'the rollout hears the sum over gateways');
+      assert.equal((await report('edge-a', 0)).body.state.rollback.inFlight, 2);
+      await t.plane.loop.tickOnce(new Date());
+      assert.equal((await t.call('GET', `/v1/rollouts/${id}`)).body.status, 'rolling-back', 'edge-b still serves draining sessions');
+      assert.equal((await report('edge-b', 0)).body.state.rollback.inFlight, 0);
+      await t.plane.loop.tickOnce(new Date());
+      assert.equal((await t.call('GET', `/v1/rollouts/${id}`)).body.status, 'rolled-back');
+    });
+
     it('refuses to deploy or roll out a release that fails the signature policy, naming why, and stores nothing', async () => {
       const strict = t.withPolicy({ requireSignature: true, trustedKeys: [testKey.publicKeyPem] });
       const unsigned = testManifest('support-agent', '4.0.0');

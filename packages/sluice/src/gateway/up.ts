@@ -8,16 +8,20 @@
  * `gw.measurements.subscribe(...)`) register in GATEWAY_ATTACHMENTS; each is called once the
  * gateway exists, before it starts, and may return a function to run when it stops.
  */
+import { hostname } from 'node:os';
 import type { ServerPart } from '../server/part.js';
 import type { UpContext, UpExtension, UpOptions } from '../server/up.js';
 import { watchRouting } from '../control/routing/watch.js';
-import { commandRollout } from '../control/services/rollouts.js';
+import { commandRollout, reportDrain } from '../control/services/rollouts.js';
 import { DrainReporter } from './drain-reporter.js';
 import { FeedConfigSource } from './config-source.js';
 import { Gateway } from './gateway.js';
 import { Measurements } from './measurements.js';
 import { MemoryAffinityStore } from '../adapters/affinity/memory/memory.js';
 import { RedisAffinityStore } from '../adapters/affinity/redis/redis.js';
+
+/** How this process's gateway names itself in drain reports: one entry per replica. */
+const GATEWAY_NAME = `sluice-up@${hostname()}:${process.pid}`;
 
 export const GATEWAY_ATTACHMENTS: Array<(gw: Gateway, ctx: UpContext) => void | (() => void | Promise<void>)> = [];
 
@@ -35,8 +39,8 @@ export function gatewayPart(ctx: UpContext): ServerPart {
   const drains = new DrainReporter({
     drains: () => gw.status().drains,
     report: async (rollout, inFlight, requestId) => {
-      const { events } = await plane.db.transaction((tx) =>
-        commandRollout(tx, rollout, { type: 'drain-progress', inFlight }, { requestId, actor: 'sluice-gateway', roles: ['operator'] }),
+      const { events } = await plane.db.transaction(async (tx) =>
+        commandRollout(tx, rollout, { type: 'drain-progress', inFlight: await reportDrain(tx, rollout, GATEWAY_NAME, inFlight) }, { requestId: `${GATEWAY_NAME}:${requestId}`, actor: 'sluice-gateway', roles: ['operator'] }),
       );
       if (events.length > 0) plane.routing.changed();
     },

@@ -72,6 +72,7 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
         });
         await gw.start();
+        const gatewayName = `${hostname()}:${gw.port}`;
         // Report drain rollbacks back to the control plane (needs an operator token; a viewer
         // token still routes, and the plan's drainTimeout then ends the drain).
         const client = control ? new ControlClient({ server: control, ...(globals.token ? { token: globals.token } : {}), retryForMs: 0 }) : undefined;
@@ -79,14 +80,13 @@ export const registerGateway: RegisterCommand = (program, { io, state }) => {
           ? new DrainReporter({
               drains: () => gw.status().drains,
               report: async (rollout, inFlight, requestId) => {
-                await client.command(`/v1/rollouts/${encodeURIComponent(rollout)}/drain-progress`, { inFlight }, { idempotencyKey: requestId });
+                await client.command(`/v1/rollouts/${encodeURIComponent(rollout)}/drain-progress`, { inFlight, gateway: gatewayName }, { idempotencyKey: `${gatewayName}:${requestId}` });
               },
               onError: (err) => log(`drain report: ${(err as Error).message}`),
             })
           : undefined;
         drains?.start();
         // Request measurements go to the control plane's analysis, as the in-process gateway's do.
-        const gatewayName = `${hostname()}:${gw.port}`;
         const forwarder = client
           ? new MeasurementForwarder({
               measurements: gw.measurements,

@@ -236,3 +236,18 @@ export async function routedRollouts(q: Queryable): Promise<Map<string, { view: 
   }
   return out;
 }
+
+/**
+ * A gateway's count of canary sessions still draining on it. Each gateway's last report is kept;
+ * the rollout hears the sum, so the drain ends only when every gateway that reported is at 0.
+ */
+export async function reportDrain(tx: Queryable, id: string, gateway: string, inFlight: number, now = new Date().toISOString()): Promise<number> {
+  await getRollout(tx, id, true);
+  await tx.query(
+    `INSERT INTO drain_reports (rollout_id, gateway, in_flight, reported_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (rollout_id, gateway) DO UPDATE SET in_flight = EXCLUDED.in_flight, reported_at = EXCLUDED.reported_at`,
+    [id, gateway, inFlight, now],
+  );
+  const { rows } = await tx.query<{ total: number }>('SELECT COALESCE(SUM(in_flight), 0)::integer AS total FROM drain_reports WHERE rollout_id = $1', [id]);
+  return rows[0]?.total ?? inFlight;
+}

@@ -3,7 +3,8 @@ import { invalid, parsePlan, validatePlan, type RolloutCommandBody } from '@slui
 import type { RouteModule } from '../../app.js';
 import type { Role } from '../../auth/roles.js';
 import { currentEpoch } from '../../epoch.js';
-import { commandRollout, getRollout, listEvents, listRollouts, startRollout } from '../../services/rollouts.js';
+import { commandRollout, getRollout, listEvents, listRollouts, reportDrain, startRollout } from '../../services/rollouts.js';
+import type { Queryable } from '../../../adapters/store/database.js';
 import { zodDetails } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
 import { MAX_WAIT_MS } from './routing.js';
@@ -37,7 +38,14 @@ const err = (description: string) => ({ description, ...json(ErrorSchema) });
 const id = z.object({ id: z.string() });
 
 /** Each verb: the role it needs, what it asks the reducer, and what its body may carry. */
-const VERBS: Array<{ verb: string; role: Role; summary: string; body: z.ZodObject; command: (b: Record<string, unknown>) => RolloutCommandBody }> = [
+const VERBS: Array<{
+  verb: string;
+  role: Role;
+  summary: string;
+  body: z.ZodObject;
+  /** Turns the request body into the reducer's command, inside the command's transaction. */
+  command: (b: Record<string, unknown>, tx: Queryable, rolloutId: string) => RolloutCommandBody | Promise<RolloutCommandBody>;
+}> = [
   { verb: 'pause', role: 'operator', summary: 'Pause: hold the current weight until resumed', body: z.object({ reason: z.string().optional() }), command: () => ({ type: 'pause' }) },
   { verb: 'resume', role: 'operator', summary: 'Resume a paused rollout', body: z.object({ reason: z.string().optional() }), command: () => ({ type: 'resume' }) },
   { verb: 'promote', role: 'operator', summary: 'Skip the remaining steps: the candidate serves everything', body: z.object({ reason: z.string().optional() }), command: () => ({ type: 'promote' }) },
@@ -60,9 +68,12 @@ const VERBS: Array<{ verb: string; role: Role; summary: string; body: z.ZodObjec
   {
     verb: 'drain-progress',
     role: 'operator',
-    summary: 'Report canary sessions still in flight during a rollback (used by gateways)',
-    body: z.object({ reason: z.string().optional(), inFlight: z.number().int().min(0) }),
-    command: (b) => ({ type: 'drain-progress', inFlight: b.inFlight as number }),
+    summary: 'Report canary sessions still in flight during a rollback (used by gateways; with `gateway`, the rollout hears the sum over gateways)',
+    body: z.object({ reason: z.string().optional(), inFlight: z.number().int().min(0), gateway: z.string().min(1).max(200).optional() }),
+    command: async (b, tx, rolloutId) => ({
+      type: 'drain-progress',
+      inFlight: typeof b.gateway === 'string' ? await reportDrain(tx, rolloutId, b.gateway, b.inFlight as number) : (b.inFlight as number),
+    }),
   },
 ];
 
@@ -178,7 +189,7 @@ export const rolloutRoutes: RouteModule = (app, kit) => {
         const b = parsed.data as Record<string, unknown>;
         return kit.command(c, { id: rid, verb: v.verb, ...b }, async (tx, actor, requestId) => {
           const reason = typeof b.reason === 'string' ? b.reason : undefined;
-          const { rollout } = await commandRollout(tx, rid, v.command(b), { requestId, actor, roles: [c.get('token').role], ...(reason ? { reason } : {}) });
+          const { rollout } = await commandRollout(tx, rid, await v.command(b, tx, rid), { requestId, actor, roles: [c.get('token').role], ...(reason ? { reason } : {}) });
           return { status: 200, body: rollout };
         });
       },
