@@ -6,18 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, notFound } from '@sluice/core';
 import type { Queryable } from '../../adapters/store/database.js';
+import type { ApprovalRequest, ApprovalStatus } from '@sluice/sdk';
 import { appendAudit } from '../audit/chain.js';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied';
-
-export interface ApprovalInput {
-  action: string;
-  risk: 'low' | 'medium' | 'high';
-  external: boolean;
-  session?: string;
-  release?: string;
-  reason?: string;
-}
+// The wire contract is the SDK's: what `HttpApprovals` sends is what this service stores.
+export type { ApprovalStatus };
+export type ApprovalInput = ApprovalRequest;
 
 export interface ApprovalRecord extends Required<Pick<ApprovalInput, 'action' | 'risk' | 'external'>> {
   id: string;
