@@ -5,26 +5,10 @@
  * prints. It exits 0 whatever the class: a large change is not an error. CI scripts that want a
  * gate use `--fail-on <class>`, which exits 1 when the class is at least that.
  */
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { parseDocument } from 'yaml';
-import {
-  blobsNeededForDiff,
-  classAtLeast,
-  DEFAULT_POLICY,
-  describeField,
-  diffReleases,
-  invalid,
-  parseClassificationPolicy,
-  shortDigest,
-  type ChangeClass,
-  type ClassificationPolicy,
-  type Component,
-  type Digest,
-  type ReleaseDiff,
-  type SchemaCompatibility,
-} from '@sluice/core';
-import { ReleaseStore, type ResolvedRelease } from '../../../release/store.js';
+import { classAtLeast, DEFAULT_POLICY, describeField, shortDigest, type ChangeClass, type ReleaseDiff, type SchemaCompatibility } from '@sluice/core';
+import { diffStoredReleases, loadClassificationPolicy } from '../../../release/diff.js';
+import { ReleaseStore } from '../../../release/store.js';
 import { action } from '../../program.js';
 import type { CliContext } from '../context.js';
 
@@ -60,7 +44,7 @@ export function registerDiff(release: Command, { io, state }: CliContext): void 
     .addHelpText('after', HELP)
     .action(
       action<[string, string], DiffOptions>(io, state, async ([refA, refB], opts, globals) => {
-        const policy = opts.policy ? await loadPolicy(opts.policy) : DEFAULT_POLICY;
+        const policy = opts.policy ? await loadClassificationPolicy(opts.policy) : DEFAULT_POLICY;
         const diff = await diffStoredReleases(ReleaseStore.open(globals.store), refA, refB, policy);
         const failed = opts.failOn !== undefined && classAtLeast(diff.classification.class, opts.failOn);
         const text = render(diff);
@@ -68,39 +52,6 @@ export function registerDiff(release: Command, { io, state }: CliContext): void 
         return { data: { ...diff, policy: opts.policy ?? null, failOn: opts.failOn ?? null, failed }, text, exitCode: failed ? 1 : 0 };
       }),
     );
-}
-
-/** Read and validate a policy file; every problem names the file and the field. */
-export async function loadPolicy(file: string): Promise<ClassificationPolicy> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw invalid(`${file}: cannot read the classification policy (${(err as NodeJS.ErrnoException).code ?? String(err)})`, [{ where: file, message: 'unreadable policy file' }]);
-  }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw invalid(`${file}: not valid YAML`, doc.errors.map((e) => ({ where: `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}`, message: e.message.split('\n')[0]! })));
-  }
-  return parseClassificationPolicy(doc.toJS(), file);
-}
-
-/** Resolve two refs in a store and diff them: what the control plane needs to classify a rollout. */
-export async function diffStoredReleases(store: ReleaseStore, refA: string, refB: string, policy: ClassificationPolicy = DEFAULT_POLICY): Promise<ReleaseDiff> {
-  const a = await store.resolve(refA);
-  const b = await store.resolve(refB);
-  const blobs = await fetchBlobs(store, a, b);
-  const blob = (d: Digest) => blobs.get(d);
-  return diffReleases({ manifest: a.manifest, digest: a.digest, blob }, { manifest: b.manifest, digest: b.digest, blob }, policy);
-}
-
-/** The bytes the diff reads: prompts, tool schemas and memory schemas that differ. */
-async function fetchBlobs(store: ReleaseStore, a: ResolvedRelease, b: ResolvedRelease): Promise<Map<Digest, Uint8Array>> {
-  const byDigest = new Map<Digest, Component>();
-  for (const c of [...a.manifest.components, ...b.manifest.components]) byDigest.set(c.digest, c);
-  const out = new Map<Digest, Uint8Array>();
-  for (const d of blobsNeededForDiff(a.manifest, b.manifest)) out.set(d, await store.getComponentBytes(byDigest.get(d)!));
-  return out;
 }
 
 function render(d: ReleaseDiff): string[] {
