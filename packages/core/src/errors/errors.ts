@@ -62,4 +62,15 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   unauthenticated: 401,
 };
 
+/**
+ * The kind an HTTP status stands for, for answers that carry no Sluice error object: the inverse
+ * of HTTP_STATUS, plus the statuses a server or proxy uses for bad input (413, 415). Anything
+ * else is a failed operation.
+ */
+export function errorKindForStatus(status: number): ErrorKind {
+  if (status === 413 || status === 415) return 'invalid';
+  for (const kind of Object.keys(HTTP_STATUS) as ErrorKind[]) if (HTTP_STATUS[kind] === status) return kind;
+  return 'failed';
+}
+
 export const isSluiceError = (e: unknown): e is SluiceError => e instanceof SluiceError;

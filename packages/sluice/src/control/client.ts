@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SluiceError, type ErrorKind } from '@sluice/core';
+import { errorKindForStatus, SluiceError, type ErrorKind } from '@sluice/core';
 import { ADMIN_TOKEN_FILE } from './bootstrap.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7700';
@@ -24,7 +24,6 @@ export interface ClientOptions {
 }
 
 const KINDS: ErrorKind[] = ['failed', 'invalid', 'not-found', 'forbidden', 'unauthenticated', 'conflict'];
-const KIND_BY_STATUS: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 422: 'failed' };
 
 export interface RequestOptions {
   body?: unknown;
@@ -98,7 +97,7 @@ export class ControlClient {
 
 function toError(status: number, body: unknown, what: string): SluiceError {
   const e = (body as { error?: { kind?: string; message?: string; details?: Array<{ where?: string; message: string }> } } | undefined)?.error;
-  const kind = e?.kind && (KINDS as string[]).includes(e.kind) ? (e.kind as ErrorKind) : (KIND_BY_STATUS[status] ?? 'failed');
+  const kind = e?.kind && (KINDS as string[]).includes(e.kind) ? (e.kind as ErrorKind) : errorKindForStatus(status);
   const hint = status === 401 ? ' (pass --token or set SLUICE_TOKEN)' : '';
   return new SluiceError(kind, `${e?.message ?? `${what} answered ${status}`}${hint}`, e?.details ?? []);
 }

@@ -8,7 +8,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, inflate as inflateCb } from 'node:zlib';
-import { HTTP_STATUS, SluiceError, invalid, isSluiceError } from '@sluice/core';
+import { HTTP_STATUS, SluiceError, errorKindForStatus, invalid, isSluiceError } from '@sluice/core';
 import { Hono, type Context } from 'hono';
 import type { TelemetryAggregator } from './aggregate/aggregator.js';
 import type { IngestAuthorizer } from './auth.js';
@@ -45,10 +45,9 @@ function otlpError(c: Context, format: Format, status: number, message: string, 
   }
   // JSON: the Status fields OTLP clients read, plus Sluice's own error object, so the ingest
   // answers like every other endpoint of the API too (unknown fields are ignored by OTLP clients).
-  return c.json({ code, message, error: { kind: KIND_BY_STATUS[status] ?? 'failed', message, details: [] } }, status as 400);
+  return c.json({ code, message, error: { kind: errorKindForStatus(status), message, details: [] } }, status as 400);
 }
 
-const KIND_BY_STATUS: Record<number, string> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 413: 'invalid', 415: 'invalid' };
 
 function formatOf(contentType: string | undefined): Format | undefined {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
