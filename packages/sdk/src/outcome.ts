@@ -1,12 +1,14 @@
 import { trace } from '@opentelemetry/api';
 import { HEADERS } from './headers.js';
 
-export type Outcome = 'resolved' | 'escalated' | 'failed' | 'abandoned';
-const OUTCOMES = new Set<string>(['resolved', 'escalated', 'failed', 'abandoned']);
+/** How a session ended: the vocabulary of `sluice.outcome` and the `sluice-outcome` header. */
+export const OUTCOMES = ['resolved', 'escalated', 'failed', 'abandoned'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const isOutcome = (v: unknown): v is Outcome => typeof v === 'string' && (OUTCOMES as readonly string[]).includes(v);
 
 /** Record how a session ended, on the active span (attribute and event) for telemetry. */
 export function outcome(session: string, value: Outcome): void {
-  if (!OUTCOMES.has(value)) throw new TypeError(`outcome must be one of ${[...OUTCOMES].join(', ')}, got ${JSON.stringify(value)}`);
+  if (!isOutcome(value)) throw new TypeError(`outcome must be one of ${OUTCOMES.join(', ')}, got ${JSON.stringify(value)}`);
   const span = trace.getActiveSpan();
   if (!span) return;
   span.setAttribute('gen_ai.conversation.id', session);

@@ -5,9 +5,8 @@
 import type { Cohort } from '@sluice/core';
 import type { RequestMeasurement } from '../gateway/measurements.js';
 
-export const OUTCOMES = ['resolved', 'escalated', 'failed', 'abandoned'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-export const isOutcome = (v: unknown): v is Outcome => typeof v === 'string' && (OUTCOMES as readonly string[]).includes(v);
+// The outcome vocabulary is the SDK's, which agents use to report it.
+export { OUTCOMES, isOutcome, type Outcome } from '@sluice/sdk';
 
 /** Whatever a span, event or request says about which release served it. */
 export interface Attribution {
