@@ -126,20 +126,8 @@ export function compareMetric(metric: ResolvedMetric, baseline: MetricView | und
   } else if (baseline.kind !== 'quantile' && canary.kind !== 'quantile') {
     let bVar: number;
     let cVar: number;
-    if (baseline.kind === 'proportion') {
-      bEst = baseline.x / baseline.n;
-      bVar = shareVariance(baseline.x, baseline.n);
-    } else {
-      bEst = baseline.sum / baseline.n;
-      bVar = meanVariance(baseline);
-    }
-    if (canary.kind === 'proportion') {
-      cEst = canary.x / canary.n;
-      cVar = shareVariance(canary.x, canary.n);
-    } else {
-      cEst = canary.sum / canary.n;
-      cVar = meanVariance(canary);
-    }
+    [bEst, bVar] = pointEstimate(baseline);
+    [cEst, cVar] = pointEstimate(canary);
     if ('relative' in tol && bEst > 0) {
       // GrowthBook's delta-method variance of the lift (stats/relative-lift.ts).
       estimate = cEst / bEst - 1;
@@ -216,4 +204,9 @@ function sloCheck(metric: ResolvedMetric, canary: MetricView, alpha: number, met
   const status: SloStatus = badIsHigh ? (lower > target ? 'breached' : upper <= target ? 'met' : 'unproven') : upper < target ? 'breached' : lower >= target ? 'met' : 'unproven';
   const estimateWithin = badIsHigh ? estimate <= target : estimate >= target;
   return { status, estimate, lower, upper, ...(nominal !== undefined ? { nominal } : {}), estimateWithin };
+}
+
+/** A proportion's or a mean's estimate and the variance of one observation. */
+function pointEstimate(s: Exclude<MetricSample, { kind: 'quantile' }>): [estimate: number, variance: number] {
+  return s.kind === 'proportion' ? [s.x / s.n, shareVariance(s.x, s.n)] : [s.sum / s.n, meanVariance(s)];
 }

@@ -59,22 +59,19 @@ export function generateSigningKey(): KeyPairPem {
 
 /** Parse a PEM public key, insisting on Ed25519; `where` names the file in errors. */
 export function parsePublicKey(pem: string, where = 'public key'): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch (err) {
-    throw invalid(`${where}: not a PEM public key (${(err as Error).message})`, [{ where, message: 'expected an SPKI PEM public key' }]);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw invalid(`${where}: expected an Ed25519 key, got ${key.asymmetricKeyType}`, [{ where, message: 'not Ed25519' }]);
-  return key;
+  return parseEd25519(pem, where, 'public', createPublicKey, 'an SPKI');
 }
 
 export function parsePrivateKey(pem: string, where = 'private key'): KeyObject {
+  return parseEd25519(pem, where, 'private', createPrivateKey, 'a PKCS#8');
+}
+
+function parseEd25519(pem: string, where: string, which: string, create: (pem: string) => KeyObject, format: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey(pem);
+    key = create(pem);
   } catch (err) {
-    throw invalid(`${where}: not a PEM private key (${(err as Error).message})`, [{ where, message: 'expected a PKCS#8 PEM private key' }]);
+    throw invalid(`${where}: not a PEM ${which} key (${(err as Error).message})`, [{ where, message: `expected ${format} PEM ${which} key` }]);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw invalid(`${where}: expected an Ed25519 key, got ${key.asymmetricKeyType}`, [{ where, message: 'not Ed25519' }]);
   return key;
